@@ -1,0 +1,43 @@
+package dbwriter
+
+import "github.com/sonic-go/portsyncd/messages"
+
+// stateOp is what is pending for one STATE_DB PORT_TABLE key: an optional DEL
+// followed by an optional HSET of the port's state.
+type stateOp struct {
+	del   bool
+	set   bool
+	state messages.PortState
+	force bool
+}
+
+// merge folds newer into older, as if older ran first: a DEL supersedes
+// everything before it, and the newest state wins.
+func merge(older, newer stateOp) stateOp {
+	if newer.del {
+		return newer
+	}
+	return stateOp{
+		del:   older.del,
+		set:   true,
+		state: newer.state,
+		force: older.force || newer.force,
+	}
+}
+
+// fields returns the HSET arguments for a port's state, in SONiC's order.
+func fields(st messages.PortState) []any {
+	return []any{
+		"state", "ok",
+		"netdev_oper_status", upDown(st.OperUp),
+		"admin_status", upDown(st.AdminUp),
+		"mtu", mtuString(st.MTU),
+	}
+}
+
+func upDown(b bool) string {
+	if b {
+		return "up"
+	}
+	return "down"
+}

@@ -1,0 +1,187 @@
+package dbwriter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/sonicdb"
+)
+
+// keyOp is one port's pending STATE_DB work in a batch.
+type keyOp struct {
+	port string
+	op   stateOp
+}
+
+// batch is what the actor hands the writer goroutine: everything pending at
+// the moment the previous batch finished.
+type batch struct {
+	ops []keyOp
+	// appl are producer-protocol sets for APPL_DB, written after ops.
+	appl []applSet
+	// restoreCount, when set, rewrites WARM_RESTART_TABLE|portsyncd.
+	restoreCount *int64
+}
+
+type applSet struct {
+	key    string
+	fields []string
+}
+
+// result is the writer goroutine's answer to a batch.
+type result struct {
+	b          *batch
+	acked      []string // ports whose HSET Redis acknowledged
+	notInTable []keyOp  // HSETs held back: APPL_DB PORT_TABLE:<port> missing
+	rejected   []rejection
+	applDone   bool
+	// Restarts of the servers noticed while writing this batch.
+	stateRestarted, applRestarted bool
+	attempts                      int
+}
+
+type rejection struct {
+	ko  keyOp
+	err error
+}
+
+// redisWriter runs in the writer goroutine and does all of dbwriter's Redis
+// I/O. It retries a batch whose connection failed, with capped backoff, until
+// it succeeds or ctx ends: meanwhile the actor keeps coalescing newer state.
+type redisWriter struct {
+	dbs        *sonicdb.DBs
+	log        *slog.Logger
+	maxBackoff time.Duration
+	// inPortTable caches ports seen in APPL_DB PORT_TABLE; cleared for a
+	// port on DEL and for all on an APPL_DB restart.
+	inPortTable map[string]bool
+}
+
+func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		res, err := w.try(ctx, b)
+		if err == nil {
+			res.attempts = attempt
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		w.log.Warn("redis write failed", "attempt", attempt, "ops", len(b.ops), "retry_in", backoff, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		backoff = min(backoff*2, w.maxBackoff)
+	}
+}
+
+// try writes b once. A non-nil error means a connection failure: the whole
+// batch is to be sent again (every command in it is idempotent).
+func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
+	res := &result{b: b}
+	appl, state := w.dbs.Appl, w.dbs.State
+
+	// Which ports may be written: SONiC writes STATE_DB only for ports that
+	// orchagent has put in APPL_DB PORT_TABLE.
+	var unknown []string
+	for _, ko := range b.ops {
+		if ko.op.set && !w.inPortTable[ko.port] {
+			unknown = append(unknown, ko.port)
+		}
+	}
+	if len(unknown) > 0 {
+		pipe := appl.Client.Pipeline()
+		cmds := make([]*redis.IntCmd, len(unknown))
+		for i, p := range unknown {
+			cmds[i] = pipe.Exists(ctx, appl.Key(sonicdb.PortTable, p))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
+		}
+		if appl.Restarted() {
+			res.applRestarted = true
+			clear(w.inPortTable)
+		}
+		for i, p := range unknown {
+			if cmds[i].Val() > 0 {
+				w.inPortTable[p] = true
+			}
+		}
+	}
+
+	pipe := state.Client.Pipeline()
+	type sent struct {
+		ko       keyOp
+		del, set redis.Cmder
+	}
+	sends := make([]sent, 0, len(b.ops))
+	for _, ko := range b.ops {
+		s := sent{ko: ko}
+		key := state.Key(sonicdb.PortTable, ko.port)
+		if ko.op.del {
+			s.del = pipe.Del(ctx, key)
+			delete(w.inPortTable, ko.port)
+		}
+		if ko.op.set {
+			if w.inPortTable[ko.port] {
+				s.set = pipe.HSet(ctx, key, fields(ko.op.state)...)
+			} else {
+				res.notInTable = append(res.notInTable, keyOp{port: ko.port, op: stateOp{set: true, state: ko.op.state, force: ko.op.force}})
+			}
+		}
+		sends = append(sends, s)
+	}
+	if b.restoreCount != nil {
+		pipe.HSet(ctx, sonicdb.RestoreCountKey(state), "restore_count", *b.restoreCount)
+	}
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
+			return nil, fmt.Errorf("dbwriter: write STATE_DB: %w", err)
+		}
+	}
+	if state.Restarted() {
+		res.stateRestarted = true
+	}
+	for _, s := range sends {
+		if s.del != nil && s.del.Err() != nil {
+			res.rejected = append(res.rejected, rejection{ko: s.ko, err: s.del.Err()})
+			continue
+		}
+		if s.set != nil {
+			if err := s.set.Err(); err != nil {
+				res.rejected = append(res.rejected, rejection{ko: s.ko, err: err})
+				continue
+			}
+			res.acked = append(res.acked, s.ko.port)
+		}
+	}
+
+	if len(b.appl) > 0 {
+		pipe := appl.Client.Pipeline()
+		cmds := make([]*redis.Cmd, len(b.appl))
+		for i, a := range b.appl {
+			cmds[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			if !sonicdb.IsRedisError(err) {
+				return nil, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
+			}
+			// A rejected producer write is not retried in a loop: it is
+			// logged and counted by the actor, which tries again later.
+			return res, nil
+		}
+		res.applDone = true
+		if appl.Restarted() {
+			res.applRestarted = true
+			clear(w.inPortTable)
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,239 @@
+package netlinkrx
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"golang.org/x/sys/unix"
+
+	"github.com/sonic-go/portsyncd/actors"
+	"github.com/sonic-go/portsyncd/messages"
+)
+
+// Stats are netlinkrx's counters. They outlive restarts of the actor.
+type Stats struct {
+	Batches      atomic.Uint64 // link batches sent to portstate
+	Events       atomic.Uint64 // link events sent to portstate
+	Overruns     atomic.Uint64 // ENOBUFS on the listen socket: events were lost
+	Resyncs      atomic.Uint64 // complete dumps sent, start-up included
+	DecodeErrors atomic.Uint64 // messages that could not be decoded
+	RcvBuf       atomic.Int64  // receive buffer size the kernel granted
+}
+
+// Start is what start-up hands the first incarnation of netlinkrx: sockets
+// joined before the start-up dump, and that dump.
+type Start struct {
+	Sockets *Sockets
+	Dump    []messages.LinkEvent
+}
+
+// Config wires netlinkrx.
+type Config struct {
+	Router  *actor.PID // portstate router, receives LinkBatch
+	Credits *messages.Credits
+	RcvBuf  int // requested listen socket receive buffer, bytes
+	Logger  *slog.Logger
+	Stats   *Stats
+	// Initial is used once, by the first incarnation; a restarted netlinkrx
+	// opens new sockets and dumps again.
+	Initial atomic.Pointer[Start]
+}
+
+// New returns the props of the netlinkrx actor.
+func New(cfg *Config) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &receiver{cfg: cfg} },
+		actor.WithReceiverMiddleware(actors.Recover))
+}
+
+type receiver struct {
+	cfg *Config
+	rd  *reader
+}
+
+// readerFailed is sent by the reader goroutine to its actor when the socket
+// fails in a way a resynchronisation cannot mend.
+type readerFailed struct{ err error }
+
+func (r *receiver) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		r.start(ctx)
+	case *actor.Stopping, *actor.Restarting:
+		if r.rd != nil {
+			r.rd.stop()
+			r.rd = nil
+		}
+	case *messages.ResyncRequest:
+		r.cfg.Logger.Info("resync requested", "reason", msg.Reason)
+		if r.rd != nil {
+			r.rd.requestResync()
+		}
+	case *readerFailed:
+		// Restarting gives fresh sockets and a complete dump.
+		panic(msg.err)
+	case *messages.DumpState:
+		ctx.Respond(&messages.StateDump{Actor: "netlinkrx", State: map[string]any{
+			"batches":       r.cfg.Stats.Batches.Load(),
+			"events":        r.cfg.Stats.Events.Load(),
+			"overruns":      r.cfg.Stats.Overruns.Load(),
+			"resyncs":       r.cfg.Stats.Resyncs.Load(),
+			"decode_errors": r.cfg.Stats.DecodeErrors.Load(),
+			"rcvbuf":        r.cfg.Stats.RcvBuf.Load(),
+			"credits_used":  r.cfg.Credits.InUse(),
+		}})
+	}
+}
+
+func (r *receiver) start(ctx actor.Context) {
+	rd := &reader{
+		cfg:     r.cfg,
+		root:    ctx.ActorSystem().Root,
+		self:    ctx.Self(),
+		dec:     NewDecoder(),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if st := r.cfg.Initial.Swap(nil); st != nil {
+		rd.socks, rd.initial = st.Sockets, st.Dump
+	} else {
+		socks, err := Open(r.cfg.RcvBuf)
+		if err != nil {
+			panic(err)
+		}
+		rd.socks = socks
+		rd.resyncWanted.Store(true)
+	}
+	r.cfg.Stats.RcvBuf.Store(int64(rd.socks.RcvBuf))
+	r.rd = rd
+	go rd.run()
+}
+
+// reader owns the sockets: it blocks in Receive, decodes, and sends batches.
+// It also takes every dump, so a dump and the live events around it reach
+// portstate in the order the kernel produced them: a newer event is never
+// overwritten by an older dump entry.
+type reader struct {
+	cfg     *Config
+	root    *actor.RootContext
+	self    *actor.PID
+	socks   *Sockets
+	dec     *Decoder
+	initial []messages.LinkEvent
+
+	resyncWanted atomic.Bool
+	stopping     atomic.Bool
+	stopped      chan struct{}
+	done         chan struct{}
+}
+
+func (rd *reader) requestResync() {
+	rd.resyncWanted.Store(true)
+	// Wake the blocked Receive; run resets the deadline before it looks at
+	// the flags, so no request is missed.
+	rd.socks.listen.SetReadDeadline(time.Now())
+}
+
+func (rd *reader) stop() {
+	rd.stopping.Store(true)
+	close(rd.stopped)
+	rd.socks.listen.SetReadDeadline(time.Now())
+	<-rd.done
+	rd.socks.Close()
+}
+
+func (rd *reader) run() {
+	defer close(rd.done)
+	defer func() {
+		if p := recover(); p != nil {
+			rd.root.Send(rd.self, &readerFailed{err: fmt.Errorf("netlinkrx: reader panicked: %v", p)})
+		}
+	}()
+	if rd.initial != nil {
+		rd.send(rd.initial, true)
+		rd.initial = nil
+	}
+	for !rd.stopping.Load() {
+		if rd.resyncWanted.Swap(false) {
+			if !rd.resync("requested") {
+				return
+			}
+		}
+		msgs, err := rd.socks.listen.Receive()
+		switch {
+		case err == nil:
+		case rd.stopping.Load():
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			rd.socks.listen.SetReadDeadline(time.Time{})
+			continue
+		case errors.Is(err, unix.ENOBUFS):
+			// The kernel dropped events: only a complete dump tells the truth.
+			rd.cfg.Stats.Overruns.Add(1)
+			rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf)
+			if !rd.resync("overrun") {
+				return
+			}
+			continue
+		default:
+			rd.root.Send(rd.self, &readerFailed{err: fmt.Errorf("netlinkrx: receive: %w", err)})
+			return
+		}
+		events := make([]messages.LinkEvent, 0, len(msgs))
+		doubt := false
+		for _, m := range msgs {
+			ev, err := rd.dec.Decode(uint16(m.Header.Type), m.Data)
+			if errors.Is(err, ErrNotLink) {
+				continue
+			}
+			if err != nil {
+				rd.cfg.Stats.DecodeErrors.Add(1)
+				rd.cfg.Logger.Warn("undecodable link message", "err", err)
+				doubt = true
+				break
+			}
+			events = append(events, ev)
+		}
+		if doubt {
+			// The dump supersedes whatever this read held.
+			if !rd.resync("decode error") {
+				return
+			}
+			continue
+		}
+		if len(events) > 0 && !rd.send(events, false) {
+			return
+		}
+	}
+}
+
+// resync dumps all links and sends them as one snapshot batch.
+func (rd *reader) resync(reason string) bool {
+	events, err := rd.socks.Dump(rd.dec)
+	if err != nil {
+		if rd.stopping.Load() {
+			return false
+		}
+		rd.root.Send(rd.self, &readerFailed{err: err})
+		return false
+	}
+	rd.cfg.Logger.Info("links dumped", "reason", reason, "links", len(events))
+	return rd.send(events, true)
+}
+
+func (rd *reader) send(events []messages.LinkEvent, dump bool) bool {
+	if !rd.cfg.Credits.Acquire(rd.stopped) {
+		return false
+	}
+	if dump {
+		rd.cfg.Stats.Resyncs.Add(1)
+	}
+	rd.cfg.Stats.Batches.Add(1)
+	rd.cfg.Stats.Events.Add(uint64(len(events)))
+	rd.root.Send(rd.cfg.Router, &messages.LinkBatch{Events: events, Dump: dump})
+	return true
+}

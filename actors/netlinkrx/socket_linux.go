@@ -1,0 +1,133 @@
+package netlinkrx
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/sonic-go/portsyncd/messages"
+)
+
+// maxDumpAttempts bounds the retries of a dump the kernel marked interrupted.
+const maxDumpAttempts = 10
+
+// rtextFilterSkipStats asks the kernel to leave link statistics out of dumps,
+// which makes a 4096-port dump several times smaller.
+const rtextFilterSkipStats = 1 << 3
+
+// Sockets are the two rtnetlink sockets of netlinkrx: one that listens to the
+// link group, and one for dumps, because a dump on a socket blocked in Receive
+// stalls.
+type Sockets struct {
+	listen *netlink.Conn
+	dump   *netlink.Conn
+	// RcvBuf is the listen socket's receive buffer size the kernel granted.
+	RcvBuf int
+}
+
+// Open dials both sockets and joins RTNLGRP_LINK on the listen socket, asking
+// for a receive buffer of rcvbuf bytes.
+func Open(rcvbuf int) (*Sockets, error) {
+	listen, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+	if err != nil {
+		return nil, fmt.Errorf("netlinkrx: dial listen socket: %w", err)
+	}
+	s := &Sockets{listen: listen}
+	if rcvbuf > 0 {
+		// SetReadBuffer tries SO_RCVBUFFORCE and silently falls back to
+		// SO_RCVBUF, so the size granted is read back below.
+		if err := listen.SetReadBuffer(rcvbuf); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("netlinkrx: set receive buffer: %w", err)
+		}
+	}
+	if s.RcvBuf, err = listen.ReadBuffer(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("netlinkrx: read receive buffer size: %w", err)
+	}
+	if err := listen.JoinGroup(unix.RTNLGRP_LINK); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("netlinkrx: join RTNLGRP_LINK: %w", err)
+	}
+	if s.dump, err = netlink.Dial(unix.NETLINK_ROUTE, nil); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("netlinkrx: dial dump socket: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes both sockets; a blocked Receive returns.
+func (s *Sockets) Close() {
+	if s.listen != nil {
+		s.listen.Close()
+	}
+	if s.dump != nil {
+		s.dump.Close()
+	}
+}
+
+// Dump returns every link the kernel has, decoded. A dump the kernel marks
+// interrupted (NLM_F_DUMP_INTR: links changed while it ran) is taken again.
+func (s *Sockets) Dump(d *Decoder) ([]messages.LinkEvent, error) {
+	req := netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request | netlink.Dump},
+		Data:   dumpRequest(),
+	}
+	for attempt := 1; ; attempt++ {
+		msgs, err := s.dump.Execute(req)
+		if err != nil {
+			return nil, fmt.Errorf("netlinkrx: dump links: %w", err)
+		}
+		events := make([]messages.LinkEvent, 0, len(msgs))
+		interrupted := false
+		for _, m := range msgs {
+			if m.Header.Flags&netlink.DumpInterrupted != 0 {
+				interrupted = true
+				break
+			}
+			ev, err := d.Decode(uint16(m.Header.Type), m.Data)
+			if err != nil {
+				return nil, fmt.Errorf("netlinkrx: dump links: %w", err)
+			}
+			events = append(events, ev)
+		}
+		if !interrupted {
+			return events, nil
+		}
+		if attempt == maxDumpAttempts {
+			return nil, fmt.Errorf("netlinkrx: dump links: interrupted %d times in a row", attempt)
+		}
+	}
+}
+
+func dumpRequest() []byte {
+	b := make([]byte, ifinfomsgLen+8)
+	// ifinfomsg is all zero: family AF_UNSPEC, any link. IFLA_EXT_MASK follows.
+	binary.NativeEndian.PutUint16(b[16:18], 8)
+	binary.NativeEndian.PutUint16(b[18:20], unix.IFLA_EXT_MASK)
+	binary.NativeEndian.PutUint32(b[20:24], rtextFilterSkipStats)
+	return b
+}
+
+// SetAdminDown clears IFF_UP on the link with the given ifindex, with an
+// RTM_SETLINK request (the original daemon shells out to ip(8) for this).
+func SetAdminDown(index uint32) error {
+	c, err := rtnetlink.Dial(nil)
+	if err != nil {
+		return fmt.Errorf("netlinkrx: set link %d down: %w", index, err)
+	}
+	defer c.Close()
+	err = c.Link.Set(&rtnetlink.LinkMessage{
+		Family: unix.AF_UNSPEC,
+		Index:  index,
+		Flags:  0,
+		Change: unix.IFF_UP,
+	})
+	if err != nil {
+		return fmt.Errorf("netlinkrx: set link %d down: %w", index, err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+// Package messages holds the typed messages that flow between portsyncd's
+// actors, and the credit counter that bounds the link batches in flight.
+//
+// Each type says who sends it and who receives it. Messages are small values;
+// none carries a channel, a socket or a Redis client.
+package messages
+
+// EventKind says whether a link message announced or removed a link.
+type EventKind uint8
+
+const (
+	// NewLink is RTM_NEWLINK: the link exists, with the state it carries.
+	NewLink EventKind = iota + 1
+	// DelLink is RTM_DELLINK: the link is gone.
+	DelLink
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case NewLink:
+		return "newlink"
+	case DelLink:
+		return "dellink"
+	}
+	return "unknown"
+}
+
+// Interface flags from <linux/if.h> that SONiC reads.
+const (
+	FlagUp      = 0x1  // IFF_UP: administratively up.
+	FlagRunning = 0x40 // IFF_RUNNING: operationally up (carrier).
+)
+
+// LinkEvent is one decoded rtnetlink link message.
+type LinkEvent struct {
+	Kind     EventKind
+	Family   uint8  // ifi_family; SONiC semantics need AF_UNSPEC (0) only.
+	Index    uint32 // ifindex
+	Name     string // IFLA_IFNAME
+	Flags    uint32 // ifi_flags
+	MTU      uint32 // IFLA_MTU
+	Master   uint32 // IFLA_MASTER, 0 when none
+	InfoKind string // IFLA_INFO_KIND inside IFLA_LINKINFO, "" when absent
+}
+
+// AdminUp reports IFF_UP.
+func (e LinkEvent) AdminUp() bool { return e.Flags&FlagUp != 0 }
+
+// OperUp reports IFF_RUNNING.
+func (e LinkEvent) OperUp() bool { return e.Flags&FlagRunning != 0 }
+
+// LinkBatch is sent by netlinkrx to the portstate router: the link messages of
+// one socket read, in kernel order. Each batch holds one credit (see Credits),
+// which the router releases once every event in it was handled.
+type LinkBatch struct {
+	Events []LinkEvent
+	// Dump marks a complete snapshot of the kernel's links (start-up or
+	// resynchronisation): links the router knows that are not in it are gone.
+	Dump bool
+}
+
+// PortState is what portsyncd writes to STATE_DB PORT_TABLE|<name>.
+type PortState struct {
+	AdminUp bool
+	OperUp  bool
+	MTU     uint32
+}
+
+// StateWrite is sent by a port actor to dbwriter: merge the port's state into
+// STATE_DB PORT_TABLE|<Port>, if APPL_DB PORT_TABLE:<Port> exists.
+type StateWrite struct {
+	Port  string
+	State PortState
+	// Force writes even when STATE_DB already holds this state, as after a
+	// resynchronisation.
+	Force bool
+}
+
+// StateDelete is sent by a port actor to dbwriter: DEL STATE_DB PORT_TABLE|<Port>.
+type StateDelete struct {
+	Port string
+}
+
+// StateWritten is sent by dbwriter to the portstate router: Redis acknowledged
+// the STATE_DB writes of these ports.
+type StateWritten struct {
+	Ports []string
+}
+
+// PublishInitDone is sent by the portstate router to dbwriter once every
+// configured port has its STATE_DB entry: publish PortInitDone (once per run).
+type PublishInitDone struct{}
+
+// ResyncRequest asks netlinkrx for a fresh dump of all links. Sent by an actor
+// that restarted and must rebuild its state, to the supervisor, which forwards
+// it to netlinkrx.
+type ResyncRequest struct {
+	Reason string
+}
+
+// Flush is sent by the supervisor during shutdown. The receiver answers with
+// Flushed once everything it was given has been passed on (portstate) or
+// acknowledged by Redis (dbwriter).
+type Flush struct{}
+
+// Flushed answers Flush.
+type Flushed struct{}
+
+// DumpState asks an actor for a one-line description of its state (SIGUSR1).
+type DumpState struct{}
+
+// StateDump answers DumpState.
+type StateDump struct {
+	Actor string
+	State map[string]any
+}

@@ -1,0 +1,289 @@
+package sonicdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/sonic-go/portsyncd/dbconfig"
+)
+
+// Table and key names portsyncd reads or writes.
+const (
+	PortTable        = "PORT_TABLE" // APPL_DB and STATE_DB
+	ConfigPortTable  = "PORT"       // CONFIG_DB
+	PortConfigDone   = "PortConfigDone"
+	PortInitDone     = "PortInitDone"
+	deviceMetadata   = "DEVICE_METADATA"
+	warmEnableTable  = "WARM_RESTART_ENABLE_TABLE"
+	warmRestartTable = "WARM_RESTART_TABLE"
+	daemonName       = "portsyncd"
+)
+
+// DB is one SONiC database: its client and where its keys go.
+type DB struct {
+	dbconfig.Database
+	Client *redis.Client
+	runID  *RunID
+}
+
+// Key joins table and key with the database's separator.
+func (db *DB) Key(table, key string) string { return table + db.Separator + key }
+
+// Restarted reports, once, that the database's Redis server was found to have
+// restarted (a new run_id) since the last call.
+func (db *DB) Restarted() bool { return db.runID.changed.Swap(false) }
+
+// DBs are the three databases portsyncd uses.
+type DBs struct {
+	Appl, Config, State *DB
+}
+
+// Open makes the clients for APPL_DB, CONFIG_DB and STATE_DB; it does not
+// connect (see WaitReady).
+func Open(cfg *dbconfig.Config) (*DBs, error) {
+	var dbs DBs
+	for _, d := range []struct {
+		name string
+		dst  **DB
+	}{{"APPL_DB", &dbs.Appl}, {"CONFIG_DB", &dbs.Config}, {"STATE_DB", &dbs.State}} {
+		db, err := cfg.Database(d.name)
+		if err != nil {
+			return nil, err
+		}
+		*d.dst = newDB(db)
+	}
+	return &dbs, nil
+}
+
+func newDB(db dbconfig.Database) *DB {
+	opts := db.RedisOptions()
+	rid := &RunID{}
+	opts.OnConnect = rid.onConnect
+	// The writer owns retries and backoff; go-redis must not replay commands
+	// behind its back.
+	opts.MaxRetries = -1
+	opts.DialTimeout = time.Second
+	opts.ReadTimeout = 2 * time.Second
+	opts.WriteTimeout = 2 * time.Second
+	opts.PoolSize = 4
+	opts.DisableIdentity = true
+	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return &DB{Database: db, Client: redis.NewClient(opts), runID: rid}
+}
+
+// Close closes every client.
+func (d *DBs) Close() {
+	for _, db := range []*DB{d.Appl, d.Config, d.State} {
+		db.Client.Close()
+	}
+}
+
+// WaitReady pings each database until it answers, backing off from 100 ms up
+// to max between attempts and logging each failed attempt. It returns early
+// only when ctx ends.
+func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration) error {
+	for _, db := range []*DB{d.Appl, d.Config, d.State} {
+		backoff := 100 * time.Millisecond
+		for attempt := 1; ; attempt++ {
+			err := db.Client.Ping(ctx).Err()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("sonicdb: connect %s: %w", db.Name, ctx.Err())
+			}
+			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", err)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return fmt.Errorf("sonicdb: connect %s: %w", db.Name, ctx.Err())
+			}
+			backoff = min(backoff*2, max)
+		}
+	}
+	return nil
+}
+
+func addr(db *DB) string {
+	if db.Instance.UnixSocketPath != "" {
+		return db.Instance.UnixSocketPath
+	}
+	return fmt.Sprintf("%s:%d", db.Instance.Hostname, db.Instance.Port)
+}
+
+// RunID remembers a Redis server's run_id, read on every new connection, so
+// that a restarted (and so emptied) server is noticed.
+type RunID struct {
+	mu      sync.Mutex
+	last    string
+	changed atomic.Bool
+}
+
+func (r *RunID) onConnect(ctx context.Context, cn *redis.Conn) error {
+	info, err := cn.Info(ctx, "server").Result()
+	if err != nil {
+		return fmt.Errorf("sonicdb: read run_id: %w", err)
+	}
+	id := parseRunID(info)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last != "" && id != r.last {
+		r.changed.Store(true)
+	}
+	r.last = id
+	return nil
+}
+
+func parseRunID(info string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, "run_id:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// IsRedisError reports whether err is an error reply from the server (a
+// rejected command), as opposed to a failed connection.
+func IsRedisError(err error) bool {
+	var re redis.Error
+	return err != nil && errors.As(err, &re) && !errors.Is(err, redis.ErrClosed)
+}
+
+// SwitchType reads CONFIG_DB DEVICE_METADATA|localhost switch_type; absent
+// means "switch".
+func SwitchType(ctx context.Context, cfg *DB) (string, error) {
+	v, err := cfg.Client.HGet(ctx, cfg.Key(deviceMetadata, "localhost"), "switch_type").Result()
+	if errors.Is(err, redis.Nil) {
+		return "switch", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sonicdb: read switch_type: %w", err)
+	}
+	return v, nil
+}
+
+// WarmStart performs the warm-start check of SONiC's start-up: warm if
+// WARM_RESTART_ENABLE_TABLE|system or |swss has enable=true. It writes
+// WARM_RESTART_TABLE|portsyncd restore_count (0 when cold or never restored,
+// incremented when warm) and returns whether this start is warm and the count
+// written.
+func WarmStart(ctx context.Context, state *DB) (warm bool, restoreCount int64, err error) {
+	for _, scope := range []string{"system", "swss"} {
+		v, err := state.Client.HGet(ctx, state.Key(warmEnableTable, scope), "enable").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, 0, fmt.Errorf("sonicdb: read warm restart enable %s: %w", scope, err)
+		}
+		if v == "true" {
+			warm = true
+		}
+	}
+	key := state.Key(warmRestartTable, daemonName)
+	if warm {
+		err := state.Client.HGet(ctx, key, "restore_count").Err()
+		switch {
+		case errors.Is(err, redis.Nil):
+			warm = false // never restored before: a cold start that writes 0
+		case err != nil:
+			return false, 0, fmt.Errorf("sonicdb: read restore_count: %w", err)
+		default:
+			n, err := state.Client.HIncrBy(ctx, key, "restore_count", 1).Result()
+			if err != nil {
+				return false, 0, fmt.Errorf("sonicdb: increment restore_count: %w", err)
+			}
+			return true, n, nil
+		}
+	}
+	if err := state.Client.HSet(ctx, key, "restore_count", "0").Err(); err != nil {
+		return false, 0, fmt.Errorf("sonicdb: write restore_count: %w", err)
+	}
+	return false, 0, nil
+}
+
+// RestoreCountKey is the STATE_DB key holding restore_count.
+func RestoreCountKey(state *DB) string { return state.Key(warmRestartTable, daemonName) }
+
+// Port is one CONFIG_DB PORT entry: its name and its fields as field, value
+// pairs sorted by field.
+type Port struct {
+	Name   string
+	Fields []string
+}
+
+// LoadPorts reads every CONFIG_DB PORT|<name> hash.
+func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
+	prefix := ConfigPortTable + cfg.Separator
+	var keys []string
+	iter := cfg.Client.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("sonicdb: list CONFIG_DB ports: %w", err)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys) // SCAN may return a key twice
+	pipe := cfg.Client.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HGetAll(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(keys) > 0 {
+		return nil, fmt.Errorf("sonicdb: read CONFIG_DB ports: %w", err)
+	}
+	ports := make([]Port, 0, len(keys))
+	for i, k := range keys {
+		m := cmds[i].Val()
+		if len(m) == 0 {
+			continue // deleted between SCAN and HGETALL
+		}
+		fields := make([]string, 0, 2*len(m))
+		for _, f := range slices.Sorted(maps.Keys(m)) {
+			fields = append(fields, f, m[f])
+		}
+		ports = append(ports, Port{Name: strings.TrimPrefix(k, prefix), Fields: fields})
+	}
+	return ports, nil
+}
+
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// InitializedPorts returns those of names whose consumed APPL_DB
+// PORT_TABLE:<name> already has an admin_status field.
+func InitializedPorts(ctx context.Context, appl *DB, names []string) (map[string]bool, error) {
+	pipe := appl.Client.Pipeline()
+	cmds := make([]*redis.BoolCmd, len(names))
+	for i, n := range names {
+		cmds[i] = pipe.HExists(ctx, appl.Key(PortTable, n), "admin_status")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(names) > 0 {
+		return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", err)
+	}
+	done := make(map[string]bool)
+	for i, n := range names {
+		if cmds[i].Val() {
+			done[n] = true
+		}
+	}
+	return done, nil
+}
