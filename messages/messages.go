@@ -114,3 +114,20 @@ type StateDump struct {
 	Actor string
 	State map[string]any
 }
+
+// Reconcile is sent by the portstate router to dbwriter after a complete
+// dump: STATE_DB PORT_TABLE entries written by a portsyncd for links that
+// are not among Present are stale (their DELLINK was lost) and are deleted.
+type Reconcile struct {
+	Present map[string]bool
+}
+
+// InjectFault makes an actor fail on purpose. Only binaries built with the
+// faultinject tag send it (see cmd/portsyncd); it exists so that tests can
+// prove the supervision. Target is "netlinkrx", "portstate", "dbwriter" or
+// "port:<name>".
+type InjectFault struct {
+	Target string
+	// Wedge blocks the actor for good instead of panicking.
+	Wedge bool
+}

@@ -225,7 +225,7 @@ type Port struct {
 func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 	prefix := ConfigPortTable + cfg.Separator
 	var keys []string
-	iter := cfg.Client.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
+	iter := cfg.Client.Scan(ctx, 0, EscapeGlob(prefix)+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 	}
@@ -257,7 +257,13 @@ func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 	return ports, nil
 }
 
-func escapeGlob(s string) string {
+// IsPortName reports whether SONiC's portsyncd tracks a link of this name.
+func IsPortName(name string) bool {
+	return strings.HasPrefix(name, "Ethernet") || strings.HasPrefix(name, "PortChannel")
+}
+
+// EscapeGlob escapes the glob characters of s for SCAN MATCH.
+func EscapeGlob(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune(`*?[]\`, r) {

@@ -25,6 +25,7 @@ type Stats struct {
 	ConnRetries   atomic.Uint64 // batches sent again after a connection failure
 	RedisRestarts atomic.Uint64 // restarted servers noticed; owned state rewritten
 	MaxBatch      atomic.Uint64 // largest batch, in ports
+	Reconciled    atomic.Uint64 // stale STATE_DB entries deleted after a dump
 }
 
 // Config wires dbwriter.
@@ -83,6 +84,10 @@ type writer struct {
 	applHeld       bool
 	restoreRewrite bool
 
+	// reconcile is the newest dump's link names, until its stale STATE_DB
+	// entries are deleted.
+	reconcile map[string]bool
+
 	busy    bool
 	flushes []*actor.PID
 
@@ -110,6 +115,11 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *messages.StateDelete:
 		w.add(msg.Port, stateOp{del: true})
 		w.dispatch()
+	case *messages.Reconcile:
+		w.reconcile = msg.Present
+		w.dispatch()
+	case *messages.InjectFault:
+		actors.Fail(msg)
 	case *messages.PublishInitDone:
 		if !w.cfg.InitDoneSent.Load() {
 			w.initDoneWanted = true
@@ -136,7 +146,7 @@ func (w *writer) Receive(ctx actor.Context) {
 			"coalesced": s.Coalesced.Load(), "unchanged": s.Unchanged.Load(),
 			"not_in_table": s.NotInTable.Load(), "rejected": s.Rejected.Load(),
 			"conn_retries": s.ConnRetries.Load(), "redis_restarts": s.RedisRestarts.Load(),
-			"init_done_sent": w.cfg.InitDoneSent.Load(),
+			"init_done_sent": w.cfg.InitDoneSent.Load(), "reconciled": s.Reconciled.Load(),
 		}})
 	}
 }
@@ -253,7 +263,8 @@ func (w *writer) dispatch() {
 		n := w.cfg.RestoreCount
 		b.restoreCount = &n
 	}
-	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil {
+	b.present, w.reconcile = w.reconcile, nil
+	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil && b.present == nil {
 		w.answerFlushes()
 		return
 	}
@@ -287,6 +298,11 @@ func (w *writer) finish(res *result) {
 		}
 	}
 	s.Writes.Add(uint64(len(res.acked)))
+	for _, port := range res.stale {
+		delete(w.written, port)
+		s.Reconciled.Add(1)
+		w.log.Info("stale STATE_DB entry deleted", "port", port)
+	}
 	for _, ko := range res.notInTable {
 		delete(w.written, ko.port)
 		s.NotInTable.Add(1)
@@ -388,7 +404,7 @@ func (w *writer) retryHeld() {
 // answerFlushes answers Flush once nothing is pending or in flight. Held
 // writes do not count: they wait for other daemons, not for Redis.
 func (w *writer) answerFlushes() {
-	if len(w.flushes) == 0 || w.busy || len(w.pending) > 0 || w.initDoneWanted || w.applRewrite {
+	if len(w.flushes) == 0 || w.busy || len(w.pending) > 0 || w.initDoneWanted || w.applRewrite || w.reconcile != nil {
 		return
 	}
 	for _, p := range w.flushes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,6 +26,9 @@ type batch struct {
 	appl []applSet
 	// restoreCount, when set, rewrites WARM_RESTART_TABLE|portsyncd.
 	restoreCount *int64
+	// present, when set, are the links of a dump: portsyncd's STATE_DB
+	// entries of other ports are stale and deleted, before ops.
+	present map[string]bool
 }
 
 type applSet struct {
@@ -36,6 +40,7 @@ type applSet struct {
 type result struct {
 	b          *batch
 	acked      []string // ports whose HSET Redis acknowledged
+	stale      []string // ports whose stale STATE_DB entry was deleted
 	notInTable []keyOp  // HSETs held back: APPL_DB PORT_TABLE:<port> missing
 	rejected   []rejection
 	applDone   bool
@@ -87,6 +92,13 @@ func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	res := &result{b: b}
 	appl, state := w.dbs.Appl, w.dbs.State
+	if b.present != nil {
+		stale, err := w.deleteStale(ctx, b.present)
+		if err != nil {
+			return nil, err
+		}
+		res.stale = stale
+	}
 
 	// Which ports may be written: SONiC writes STATE_DB only for ports that
 	// orchagent has put in APPL_DB PORT_TABLE.
@@ -185,3 +197,48 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	}
 	return res, nil
 }
+
+// deleteStale deletes the STATE_DB PORT_TABLE entries that a portsyncd wrote
+// (they have netdev_oper_status) for SONiC port names not in present.
+func (w *redisWriter) deleteStale(ctx context.Context, present map[string]bool) ([]string, error) {
+	state := w.dbs.State
+	prefix := state.Key(sonicdb.PortTable, "")
+	var candidates []string
+	iter := state.Client.Scan(ctx, 0, sonicdb.EscapeGlob(prefix)+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		port := strings.TrimPrefix(iter.Val(), prefix)
+		if !present[port] && sonicdb.IsPortName(port) {
+			candidates = append(candidates, port)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("dbwriter: scan STATE_DB ports: %w", err)
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	// One script per key: check and delete atomically, so an entry written
+	// meanwhile by another daemon without our fields is left alone.
+	pipe := state.Client.Pipeline()
+	cmds := make([]*redis.Cmd, len(candidates))
+	for i, port := range candidates {
+		cmds[i] = delIfOurs.Eval(ctx, pipe, []string{state.Key(sonicdb.PortTable, port)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
+		return nil, fmt.Errorf("dbwriter: delete stale STATE_DB ports: %w", err)
+	}
+	var stale []string
+	for i, port := range candidates {
+		if n, _ := cmds[i].Int(); n == 1 {
+			stale = append(stale, port)
+		}
+	}
+	return stale, nil
+}
+
+var delIfOurs = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'netdev_oper_status') == 1 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)

@@ -73,6 +73,8 @@ func (r *receiver) Receive(ctx actor.Context) {
 		if r.rd != nil {
 			r.rd.requestResync()
 		}
+	case *messages.InjectFault:
+		actors.Fail(msg)
 	case *readerFailed:
 		// Restarting gives fresh sockets and a complete dump.
 		panic(msg.err)

@@ -1,9 +1,8 @@
 package portstate
 
 import (
-	"strings"
-
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
 // Verdict is what SONiC does with one link message.
@@ -33,7 +32,7 @@ func Classify(ev messages.LinkEvent, isOld func(uint32) bool) (Verdict, string) 
 	switch {
 	case ev.Family != 0:
 		return Ignore, ReasonFamily
-	case !strings.HasPrefix(ev.Name, "Ethernet") && !strings.HasPrefix(ev.Name, "PortChannel"):
+	case !sonicdb.IsPortName(ev.Name):
 		return Ignore, ReasonName
 	case ev.InfoKind == "team":
 		return Ignore, ReasonTeam

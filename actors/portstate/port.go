@@ -3,6 +3,7 @@ package portstate
 import (
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/messages"
 )
 
@@ -37,6 +38,8 @@ func (p *port) Receive(ctx actor.Context) {
 		p.exists = false
 		ctx.Send(p.dbwriter, &messages.StateDelete{Port: p.name})
 		ctx.Send(ctx.Parent(), &portDone{seq: msg.seq})
+	case *messages.InjectFault:
+		actors.Fail(msg)
 	case *messages.DumpState:
 		ctx.Respond(&messages.StateDump{Actor: "port", State: map[string]any{
 			"name": p.name, "exists": p.exists, "admin_up": p.last.AdminUp,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -80,6 +81,14 @@ func (r *router) Receive(ctx actor.Context) {
 			delete(r.pending, p)
 		}
 		r.maybeInitDone(ctx)
+	case *messages.InjectFault:
+		if name, ok := strings.CutPrefix(msg.Target, "port:"); ok {
+			if pid, ok := r.ports[name]; ok {
+				ctx.Send(pid, msg)
+			}
+			return
+		}
+		actors.Fail(msg)
 	case *messages.Flush:
 		r.flushes = append(r.flushes, ctx.Sender())
 		r.answerFlushes(ctx)
@@ -136,6 +145,11 @@ func (r *router) batch(ctx actor.Context, b *messages.LinkBatch) {
 		sent += r.handle(ctx, &b.Events[i], b.Dump)
 	}
 	r.cfg.Stats.Events.Add(uint64(len(b.Events)))
+	if b.Dump {
+		// Only names absent from the dump are deleted, so this need not
+		// wait for the port actors' writes of present ones.
+		ctx.Send(r.cfg.DBWriter, &messages.Reconcile{Present: present(b.Events)})
+	}
 	if sent == 0 {
 		r.cfg.Credits.Release()
 		r.answerFlushes(ctx)
@@ -165,6 +179,17 @@ func (r *router) reconcile(ctx actor.Context, events []messages.LinkEvent) int {
 		}
 	}
 	return sent
+}
+
+// present returns the names of the links in a dump.
+func present(events []messages.LinkEvent) map[string]bool {
+	names := make(map[string]bool, len(events))
+	for _, ev := range events {
+		if ev.Kind == messages.NewLink && ev.Family == 0 {
+			names[ev.Name] = true
+		}
+	}
+	return names
 }
 
 // handle routes one event to its port actor; it returns the number of

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +40,9 @@ type Options struct {
 	DrainTimeout time.Duration
 	// DumpState receives a value for each state dump asked for (SIGUSR1).
 	DumpState <-chan struct{}
-	Logger    *slog.Logger
+	// Faults are injected faults to deliver (faultinject builds only).
+	Faults <-chan messages.InjectFault
+	Logger *slog.Logger
 	// LibLogger is handed to protoactor-go for its own messages.
 	LibLogger *slog.Logger
 }
@@ -124,15 +128,37 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, stats *Stats) erro
 		select {
 		case <-opts.DumpState:
 			dumpState(root, children, log)
+		case f := <-opts.Faults:
+			target, _, _ := strings.Cut(f.Target, ":")
+			if target == "port" {
+				target = "portstate"
+			}
+			if pid, ok := children[target]; ok {
+				log.Warn("injecting fault", "target", f.Target, "wedge", f.Wedge)
+				root.Send(pid, &f)
+			}
 		case err := <-fatal:
-			root.StopFuture(sup).Wait()
+			// A wedged actor never stops: do not wait for it for long.
+			stopWithin(root, sup, time.Second)
 			return err
 		case <-ctx.Done():
 			drain(root, pl, opts.DrainTimeout, log)
-			root.StopFuture(sup).Wait()
+			stopWithin(root, sup, time.Second)
 			log.Info("stopped")
 			return nil
 		}
+	}
+}
+
+func stopWithin(root *actor.RootContext, pid *actor.PID, d time.Duration) {
+	stopped := make(chan struct{})
+	go func() {
+		root.StopFuture(pid).Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(d):
 	}
 }
 
@@ -182,6 +208,7 @@ func watchdog(ctx context.Context, root *actor.RootContext, children map[string]
 }
 
 func dumpState(root *actor.RootContext, children map[string]*actor.PID, log *slog.Logger) {
+	log.Info("process state", "goroutines", runtime.NumGoroutine())
 	for name, pid := range children {
 		res, err := root.RequestFuture(pid, &messages.DumpState{}, time.Second).Result()
 		if err != nil {

@@ -103,6 +103,7 @@ func run(args []string, stderr io.Writer) int {
 		Watchdog:      2 * time.Second,
 		DrainTimeout:  1500 * time.Millisecond,
 		DumpState:     dump,
+		Faults:        faults(),
 		Logger:        log,
 		LibLogger:     libLog,
 	}, nil)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, vet, unit and integration tests (race detector
+# on), and each fuzz target for a bounded time. Integration tests need root;
+# redis-server and iproute2 are installed when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v ip >/dev/null || missing+=(iproute2)
+if ((${#missing[@]})); then
+	echo "== installing ${missing[*]}"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+fuzztime=${FUZZTIME:-20s}
+for target in \
+	./dbconfig:FuzzParse \
+	./dbconfig:FuzzParseGlobal \
+	./actors/netlinkrx:FuzzDecode; do
+	pkg=${target%%:*} name=${target##*:}
+	echo "== fuzz $name ($fuzztime)"
+	go test -run=NONE -fuzz="^${name}\$" -fuzztime="$fuzztime" "$pkg"
+done
+echo "== all tests passed"

@@ -1,0 +1,177 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/test/harness"
+)
+
+func TestMain(m *testing.M) { harness.Main(m) }
+
+// waitFor is how long a test waits for the daemon to reach a state. Carrier
+// changes take up to a second through the kernel's linkwatch.
+const waitFor = 10 * time.Second
+
+// env is one daemon's world: Redis, the port namespace and the link
+// partners' namespace.
+type env struct {
+	t                   *testing.T
+	redis               *harness.Redis
+	dbConfig            string
+	ns, peers           *harness.Netns
+	appl, config, state *redis.Client
+	orch                *harness.Orchagent
+	daemon              *harness.Daemon
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	harness.RequireRoot(t)
+	e := &env{t: t, redis: harness.StartRedis(t)}
+	e.dbConfig = e.redis.WriteDBConfig(t)
+	e.ns, e.peers = harness.NewNetns(t), harness.NewNetns(t)
+	e.appl, e.config, e.state = e.redis.Client(t, 0), e.redis.Client(t, 4), e.redis.Client(t, 6)
+	e.orch = harness.NewOrchagent(t, e.appl)
+	return e
+}
+
+// configure writes CONFIG_DB PORT|<name> for each name with typical fields.
+func (e *env) configure(names ...string) {
+	e.t.Helper()
+	for i, n := range names {
+		e.hset(e.config, "PORT|"+n, "lanes", fmt.Sprintf("%d,%d,%d,%d", 4*i, 4*i+1, 4*i+2, 4*i+3),
+			"speed", "100000", "alias", fmt.Sprintf("etp%d", i+1), "mtu", "9100", "admin_status", "up")
+	}
+}
+
+func (e *env) hset(c *redis.Client, key string, fv ...string) {
+	e.t.Helper()
+	args := make([]any, len(fv))
+	for i, v := range fv {
+		args[i] = v
+	}
+	if err := c.HSet(context.Background(), key, args...).Err(); err != nil {
+		e.t.Fatalf("HSET %s: %v", key, err)
+	}
+}
+
+func (e *env) hgetall(c *redis.Client, key string) map[string]string {
+	e.t.Helper()
+	m, err := c.HGetAll(context.Background(), key).Result()
+	if err != nil {
+		e.t.Fatalf("HGETALL %s: %v", key, err)
+	}
+	return m
+}
+
+func (e *env) exists(c *redis.Client, key string) bool {
+	e.t.Helper()
+	n, err := c.Exists(context.Background(), key).Result()
+	if err != nil {
+		e.t.Fatalf("EXISTS %s: %v", key, err)
+	}
+	return n == 1
+}
+
+// start runs the daemon in the port namespace and waits until it is ready.
+func (e *env) start(args ...string) *harness.Daemon {
+	e.t.Helper()
+	e.daemon = harness.StartDaemon(e.t, e.ns, append([]string{"--db-config", e.dbConfig}, args...)...)
+	e.daemon.WaitLog(e.t, "msg=ready", waitFor)
+	return e.daemon
+}
+
+// portState returns STATE_DB PORT_TABLE|<name>.
+func (e *env) portState(name string) map[string]string {
+	return e.hgetall(e.state, "PORT_TABLE|"+name)
+}
+
+// want is the state portsyncd writes for a port.
+func want(admin, oper string, mtu int) map[string]string {
+	return map[string]string{"state": "ok", "admin_status": admin, "netdev_oper_status": oper, "mtu": fmt.Sprint(mtu)}
+}
+
+// waitState waits until STATE_DB PORT_TABLE|<name> holds every field of w.
+func (e *env) waitState(name string, w map[string]string) {
+	e.t.Helper()
+	var got map[string]string
+	harness.Eventually(e.t, waitFor, func() bool {
+		got = e.portState(name)
+		sub := make(map[string]string)
+		for k := range w {
+			if v, ok := got[k]; ok {
+				sub[k] = v
+			}
+		}
+		return maps.Equal(sub, w)
+	}, func() string {
+		return fmt.Sprintf("STATE_DB PORT_TABLE|%s (-want +got):\n%s\ndaemon log:\n%s", name, cmp.Diff(w, got), e.log())
+	})
+}
+
+// waitGone waits until STATE_DB PORT_TABLE|<name> does not exist.
+func (e *env) waitGone(name string) {
+	e.t.Helper()
+	harness.Eventually(e.t, waitFor, func() bool { return !e.exists(e.state, "PORT_TABLE|"+name) },
+		func() string { return fmt.Sprintf("STATE_DB PORT_TABLE|%s still exists: %v", name, e.portState(name)) })
+}
+
+// waitKey waits until APPL_DB PORT_TABLE:<key> exists (consumed by orchagent).
+func (e *env) waitAppl(key string) map[string]string {
+	e.t.Helper()
+	harness.Eventually(e.t, waitFor, func() bool { return e.exists(e.appl, "PORT_TABLE:"+key) },
+		func() string {
+			return fmt.Sprintf("APPL_DB PORT_TABLE:%s never appeared; daemon log:\n%s", key, e.log())
+		})
+	return e.hgetall(e.appl, "PORT_TABLE:"+key)
+}
+
+// settle gives the daemon time to act on something it must ignore: the
+// absence of a write can only be observed after a while. A marker change on
+// another port, written after the ignored one, shows the daemon got past it.
+func (e *env) settle(marker string, mtu int) {
+	e.t.Helper()
+	e.ns.SetMTU(e.t, marker, mtu)
+	e.waitState(marker, map[string]string{"mtu": fmt.Sprint(mtu)})
+}
+
+func (e *env) log() string {
+	if e.daemon == nil {
+		return "(daemon not started)"
+	}
+	return e.daemon.Log()
+}
+
+// countLog counts the lines of the daemon's log that contain substr.
+func (e *env) countLog(substr string) int {
+	return strings.Count(e.log(), substr)
+}
+
+// kernelState returns what STATE_DB should hold for each Ethernet port in
+// the port namespace.
+func (e *env) kernelState() map[string]map[string]string {
+	e.t.Helper()
+	out := make(map[string]map[string]string)
+	for name, l := range e.ns.Links(e.t) {
+		if !strings.HasPrefix(name, "Ethernet") {
+			continue
+		}
+		out[name] = want(upDown(l.AdminUp), upDown(l.AdminUp && l.Running), l.MTU)
+	}
+	return out
+}
+
+func upDown(b bool) string {
+	if b {
+		return "up"
+	}
+	return "down"
+}
