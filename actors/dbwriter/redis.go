@@ -72,6 +72,9 @@ func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 		res, err := w.try(ctx, b)
 		if err == nil {
 			res.attempts = attempt
+			if attempt > 1 {
+				w.probeRestarts(ctx, res)
+			}
 			return res, nil
 		}
 		if ctx.Err() != nil {
@@ -242,3 +245,22 @@ if redis.call('HEXISTS', KEYS[1], 'netdev_oper_status') == 1 then
 end
 return 0
 `)
+
+// probeRestarts makes each client connect again after a failure, so that a
+// server that restarted is noticed even by a client this batch did not use
+// (APPL_DB and STATE_DB often share one server).
+func (w *redisWriter) probeRestarts(ctx context.Context, res *result) {
+	for _, db := range []*sonicdb.DB{w.dbs.Appl, w.dbs.State} {
+		// A first ping may meet a pooled connection the server closed.
+		if db.Client.Ping(ctx).Err() != nil {
+			db.Client.Ping(ctx)
+		}
+	}
+	if w.dbs.State.Restarted() {
+		res.stateRestarted = true
+	}
+	if w.dbs.Appl.Restarted() {
+		res.applRestarted = true
+		clear(w.inPortTable)
+	}
+}

@@ -176,7 +176,12 @@ func (rd *reader) run() {
 		case errors.Is(err, unix.ENOBUFS):
 			// The kernel dropped events: only a complete dump tells the truth.
 			rd.cfg.Stats.Overruns.Add(1)
-			rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf)
+			dropped, err := rd.socks.Discard()
+			if err != nil {
+				rd.root.Send(rd.self, &readerFailed{err: err})
+				return
+			}
+			rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf, "stale_discarded", dropped)
 			if !rd.resync("overrun") {
 				return
 			}

@@ -131,3 +131,40 @@ func SetAdminDown(index uint32) error {
 	}
 	return nil
 }
+
+// Discard drops every message queued on the listen socket and returns how
+// many datagrams it dropped. After an overrun the queue holds only events
+// from before the loss; replayed after the dump that follows, they would
+// overwrite its newer state, and the events that corrected them are gone.
+func (s *Sockets) Discard() (int, error) {
+	raw, err := s.listen.SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("netlinkrx: discard queued messages: %w", err)
+	}
+	n := 0
+	buf := make([]byte, 64<<10)
+	var rerr error
+	err = raw.Read(func(fd uintptr) bool {
+		for {
+			_, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			switch {
+			case err == nil:
+				n++
+			case err == unix.EAGAIN || err == unix.EINTR:
+				return true
+			case err == unix.ENOBUFS:
+				// Another loss while discarding: the dump covers it too.
+			default:
+				rerr = err
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("netlinkrx: discard queued messages: %w", err)
+	}
+	return n, nil
+}
