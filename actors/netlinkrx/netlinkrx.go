@@ -22,6 +22,7 @@ type Stats struct {
 	Overruns     atomic.Uint64 // ENOBUFS on the listen socket: events were lost
 	Resyncs      atomic.Uint64 // complete dumps sent, start-up included
 	DecodeErrors atomic.Uint64 // messages that could not be decoded
+	Unchanged    atomic.Uint64 // NEWLINKs dropped: nothing SONiC reads changed
 	RcvBuf       atomic.Int64  // receive buffer size the kernel granted
 }
 
@@ -85,6 +86,7 @@ func (r *receiver) Receive(ctx actor.Context) {
 			"overruns":      r.cfg.Stats.Overruns.Load(),
 			"resyncs":       r.cfg.Stats.Resyncs.Load(),
 			"decode_errors": r.cfg.Stats.DecodeErrors.Load(),
+			"unchanged":     r.cfg.Stats.Unchanged.Load(),
 			"rcvbuf":        r.cfg.Stats.RcvBuf.Load(),
 			"credits_used":  r.cfg.Credits.InUse(),
 		}})
@@ -97,6 +99,7 @@ func (r *receiver) start(ctx actor.Context) {
 		root:    ctx.ActorSystem().Root,
 		self:    ctx.Self(),
 		dec:     NewDecoder(),
+		last:    newLastSeen(),
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -125,6 +128,7 @@ type reader struct {
 	self    *actor.PID
 	socks   *Sockets
 	dec     *Decoder
+	last    *lastSeen
 	initial []messages.LinkEvent
 
 	resyncWanted atomic.Bool
@@ -156,6 +160,7 @@ func (rd *reader) run() {
 		}
 	}()
 	if rd.initial != nil {
+		rd.last.reset(rd.initial)
 		rd.send(rd.initial, true)
 		rd.initial = nil
 	}
@@ -203,6 +208,12 @@ func (rd *reader) run() {
 				doubt = true
 				break
 			}
+			if rd.last.unchanged(ev) {
+				// The kernel repeats NEWLINKs whose changes SONiC does not
+				// read: dropped here, they cost nothing downstream.
+				rd.cfg.Stats.Unchanged.Add(1)
+				continue
+			}
 			events = append(events, ev)
 		}
 		if doubt {
@@ -229,6 +240,7 @@ func (rd *reader) resync(reason string) bool {
 		return false
 	}
 	rd.cfg.Logger.Info("links dumped", "reason", reason, "links", len(events))
+	rd.last.reset(events)
 	return rd.send(events, true)
 }
 
