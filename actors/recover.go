@@ -3,8 +3,6 @@ package actors
 import (
 	"fmt"
 	"runtime/debug"
-
-	"github.com/asynkron/protoactor-go/actor"
 )
 
 // Panic is the failure reason of an actor that panicked: the value and the
@@ -16,18 +14,15 @@ type Panic struct {
 
 func (p *Panic) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
 
-// Recover is a receiver middleware that attaches the stack to a panic
-// before protoactor-go's mailbox recovers it and tells the parent.
-func Recover(next actor.ReceiverFunc) actor.ReceiverFunc {
-	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-		defer func() {
-			if v := recover(); v != nil {
-				if _, ok := v.(*Panic); ok {
-					panic(v)
-				}
-				panic(&Panic{Value: v, Stack: debug.Stack()})
-			}
-		}()
-		next(c, env)
+// Rethrow, deferred at the top of an actor's Receive, attaches the stack to
+// a panic before protoactor-go's mailbox recovers it and tells the parent.
+// (A receiver middleware would do the same at the cost of an allocation per
+// message.)
+func Rethrow() {
+	if v := recover(); v != nil {
+		if _, ok := v.(*Panic); ok {
+			panic(v)
+		}
+		panic(&Panic{Value: v, Stack: debug.Stack()})
 	}
 }

@@ -50,8 +50,7 @@ type Config struct {
 
 // New returns the props of the dbwriter actor.
 func New(cfg *Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg} },
-		actor.WithReceiverMiddleware(actors.Recover))
+	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg} })
 }
 
 // retryTick is sent by the actor's timer to itself; it carries the actor
@@ -104,6 +103,7 @@ const (
 )
 
 func (w *writer) Receive(ctx actor.Context) {
+	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		w.start(ctx)

@@ -47,8 +47,7 @@ type Config struct {
 
 // New returns the props of the netlinkrx actor.
 func New(cfg *Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &receiver{cfg: cfg} },
-		actor.WithReceiverMiddleware(actors.Recover))
+	return actor.PropsFromProducer(func() actor.Actor { return &receiver{cfg: cfg} })
 }
 
 type receiver struct {
@@ -61,6 +60,7 @@ type receiver struct {
 type readerFailed struct{ err error }
 
 func (r *receiver) Receive(ctx actor.Context) {
+	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)

@@ -7,17 +7,17 @@ import (
 	"github.com/sonic-go/portsyncd/messages"
 )
 
-// portUpdate and portDelete are sent by the router to a port actor; seq names
-// the batch, which the port acknowledges with portDone.
-type portUpdate struct {
-	seq   uint64
-	state messages.PortState
-	force bool
+// errand is one event's work for a port actor. The router allocates a
+// batch's errands in one slice; a pointer to an errand is the message to the
+// port actor, its write or delete is the message to dbwriter, and the same
+// pointer comes back to the router as the acknowledgement. So routing an
+// event allocates nothing.
+type errand struct {
+	seq    uint64 // the batch, for the router's credit accounting
+	del    bool
+	write  messages.StateWrite
+	delete messages.StateDelete
 }
-
-type portDelete struct{ seq uint64 }
-
-type portDone struct{ seq uint64 }
 
 // port is the actor of one port name, the STATE_DB key it writes. All writes
 // of a key come from its one actor, so they reach dbwriter in order.
@@ -29,15 +29,17 @@ type port struct {
 }
 
 func (p *port) Receive(ctx actor.Context) {
+	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
-	case *portUpdate:
-		p.last, p.exists = msg.state, true
-		ctx.Send(p.dbwriter, &messages.StateWrite{Port: p.name, State: msg.state, Force: msg.force})
-		ctx.Send(ctx.Parent(), &portDone{seq: msg.seq})
-	case *portDelete:
-		p.exists = false
-		ctx.Send(p.dbwriter, &messages.StateDelete{Port: p.name})
-		ctx.Send(ctx.Parent(), &portDone{seq: msg.seq})
+	case *errand:
+		if msg.del {
+			p.exists = false
+			ctx.Send(p.dbwriter, &msg.delete)
+		} else {
+			p.last, p.exists = msg.write.State, true
+			ctx.Send(p.dbwriter, &msg.write)
+		}
+		ctx.Send(ctx.Parent(), msg)
 	case *messages.InjectFault:
 		actors.Fail(msg)
 	case *messages.DumpState:

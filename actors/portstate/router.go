@@ -43,7 +43,7 @@ type Config struct {
 func New(cfg *Config) *actor.Props {
 	escalate := actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.EscalateDirective })
 	return actor.PropsFromProducer(func() actor.Actor { return &router{cfg: cfg} },
-		actor.WithSupervisor(escalate), actor.WithReceiverMiddleware(actors.Recover))
+		actor.WithSupervisor(escalate))
 }
 
 type router struct {
@@ -59,16 +59,19 @@ type router struct {
 	awaitingResync bool
 	seq            uint64
 	outstanding    map[uint64]int // batch -> port actors yet to answer
+	errands        []errand       // filled, never reused, so pointers stay valid
 	flushes        []*actor.PID
 }
 
 func (r *router) Receive(ctx actor.Context) {
+	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)
 	case *messages.LinkBatch:
 		r.batch(ctx, msg)
-	case *portDone:
+	case *errand:
+		// A port actor has passed the errand on to dbwriter.
 		if n := r.outstanding[msg.seq] - 1; n > 0 {
 			r.outstanding[msg.seq] = n
 		} else {
@@ -174,7 +177,7 @@ func (r *router) reconcile(ctx actor.Context, events []messages.LinkEvent) int {
 			delete(r.byIndex, idx)
 			r.cfg.Stats.Reconciled.Add(1)
 			r.log.Info("link vanished without a DELLINK", "port", name, "ifindex", idx)
-			ctx.Send(r.port(ctx, name), &portDelete{seq: r.seq})
+			r.send(ctx, name, true, messages.PortState{}, false)
 			sent++
 		}
 	}
@@ -203,7 +206,7 @@ func (r *router) handle(ctx actor.Context, ev *messages.LinkEvent, dump bool) in
 				// Renamed: the old name's STATE_DB entry describes nothing.
 				r.cfg.Stats.Renames.Add(1)
 				r.log.Info("link renamed", "from", prev, "to", ev.Name, "ifindex", ev.Index)
-				ctx.Send(r.port(ctx, prev), &portDelete{seq: r.seq})
+				r.send(ctx, prev, true, messages.PortState{}, false)
 				sent++
 			}
 		}
@@ -216,14 +219,33 @@ func (r *router) handle(ctx actor.Context, ev *messages.LinkEvent, dump bool) in
 			r.log.Debug("link message ignored", "port", ev.Name, "ifindex", ev.Index, "reason", reason)
 		}
 	case Delete:
-		ctx.Send(r.port(ctx, ev.Name), &portDelete{seq: r.seq})
+		r.send(ctx, ev.Name, true, messages.PortState{}, false)
 		sent++
 	case Update:
 		r.byIndex[ev.Index] = ev.Name
-		ctx.Send(r.port(ctx, ev.Name), &portUpdate{seq: r.seq, state: StateOf(*ev), force: dump})
+		r.send(ctx, ev.Name, false, StateOf(*ev), dump)
 		sent++
 	}
 	return sent
+}
+
+// errandChunk errands are allocated at a time.
+const errandChunk = 256
+
+// send gives the port actor of name an errand of batch r.seq.
+func (r *router) send(ctx actor.Context, name string, del bool, st messages.PortState, force bool) {
+	if len(r.errands) == cap(r.errands) {
+		r.errands = make([]errand, 0, errandChunk)
+	}
+	r.errands = r.errands[:len(r.errands)+1]
+	e := &r.errands[len(r.errands)-1]
+	*e = errand{
+		seq:    r.seq,
+		del:    del,
+		write:  messages.StateWrite{Port: name, State: st, Force: force},
+		delete: messages.StateDelete{Port: name},
+	}
+	ctx.Send(r.port(ctx, name), e)
 }
 
 func (r *router) isOld(idx uint32) bool { return r.cfg.Old[idx] }
@@ -233,7 +255,7 @@ func (r *router) port(ctx actor.Context, name string) *actor.PID {
 	if !ok {
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 			return &port{name: name, dbwriter: r.cfg.DBWriter}
-		}, actor.WithReceiverMiddleware(actors.Recover)))
+		}))
 		r.ports[name] = pid
 	}
 	return pid
