@@ -1,0 +1,14 @@
+// Package netlinkrx owns portsyncd's rtnetlink sockets: a listen socket that
+// joins RTNLGRP_LINK and a separate dump socket (a dump on a socket blocked
+// in Receive stalls). A goroutine owned by the actor reads, decodes and sends
+// LinkBatches to portstate, taking a credit for each.
+//
+// On ENOBUFS (the kernel dropped events), a dump marked NLM_F_DUMP_INTR, or a
+// message it cannot decode, it resynchronises: it discards what is queued,
+// dumps every link, and sends the dump as one snapshot batch, ahead of every
+// event read after it, so an older entry never overwrites a newer one.
+//
+// It never interprets events (portstate does) and never touches Redis. It
+// never sets NETLINK_NO_ENOBUFS: losing events silently is what it exists to
+// prevent.
+package netlinkrx
