@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -231,45 +229,12 @@ func TestIntegrationRejectedWrite(t *testing.T) {
 	}
 }
 
-var faultBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// faultDaemon builds portsyncd with the faultinject tag.
-func faultDaemon(t *testing.T) string {
-	t.Helper()
-	faultBuild.once.Do(func() {
-		root, err := harness.ModuleRoot()
-		if err != nil {
-			faultBuild.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "psd-fault-")
-		if err != nil {
-			faultBuild.err = err
-			return
-		}
-		faultBuild.path = filepath.Join(dir, "portsyncd-faultinject")
-		cmd := exec.Command("go", "build", "-tags", "faultinject", "-o", faultBuild.path, harness.DaemonPackage)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			faultBuild.err = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if faultBuild.err != nil {
-		t.Fatalf("building the faultinject daemon: %v", faultBuild.err)
-	}
-	return faultBuild.path
-}
-
 // startFaulty starts the faultinject build; inject makes it fail.
 func (e *env) startFaulty(t *testing.T, args ...string) (inject func(targets ...string)) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "faults")
 	t.Setenv("PORTSYNCD_FAULT_FILE", file)
-	e.daemon = harness.StartProcess(t, e.ns, faultDaemon(t), append([]string{"--db-config", e.dbConfig}, args...)...)
+	e.daemon = harness.StartProcess(t, e.ns, harness.BuildDaemonTags(t, "faultinject"), append([]string{"--db-config", e.dbConfig}, args...)...)
 	e.daemon.WaitLog(t, "msg=ready", waitFor)
 	return func(targets ...string) {
 		if err := os.WriteFile(file, []byte(strings.Join(targets, "\n")), 0o644); err != nil {

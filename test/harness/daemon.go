@@ -18,9 +18,16 @@ import (
 // module root.
 const DaemonPackage = "./cmd/portsyncd"
 
-var build struct {
+// builds holds one build per set of build tags, for the life of the test
+// binary.
+var builds struct {
+	mu   sync.Mutex
+	dirs []string
+	by   map[string]*builtDaemon
+}
+
+type builtDaemon struct {
 	once sync.Once
-	dir  string
 	path string
 	err  error
 }
@@ -32,36 +39,52 @@ var build struct {
 // same way. The binary lives in a temporary directory that Main removes.
 func BuildDaemon(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() {
-		root, err := ModuleRoot()
-		if err != nil {
-			build.err = err
-			return
-		}
-		goTool, err := lookTool("go")
-		if err != nil {
-			build.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "psd-build-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.dir = dir
-		out := filepath.Join(dir, "portsyncd")
-		cmd := exec.Command(goTool, "build", "-o", out, DaemonPackage)
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build -o %s %s in %s: %v\n%s", out, DaemonPackage, root, err, b)
-			return
-		}
-		build.path = out
-	})
-	if build.err != nil {
-		t.Fatalf("harness: building portsyncd: %v", build.err)
+	return BuildDaemonTags(t, "")
+}
+
+// BuildDaemonTags is BuildDaemon with "-tags tags", e.g. "faultinject".
+func BuildDaemonTags(t testing.TB, tags string) string {
+	t.Helper()
+	builds.mu.Lock()
+	if builds.by == nil {
+		builds.by = make(map[string]*builtDaemon)
 	}
-	return build.path
+	b, ok := builds.by[tags]
+	if !ok {
+		b = &builtDaemon{}
+		builds.by[tags] = b
+	}
+	builds.mu.Unlock()
+	b.once.Do(func() { b.path, b.err = buildDaemon(tags) })
+	if b.err != nil {
+		t.Fatalf("harness: building portsyncd: %v", b.err)
+	}
+	return b.path
+}
+
+func buildDaemon(tags string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	goTool, err := lookTool("go")
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "psd-build-")
+	if err != nil {
+		return "", err
+	}
+	builds.mu.Lock()
+	builds.dirs = append(builds.dirs, dir)
+	builds.mu.Unlock()
+	out := filepath.Join(dir, "portsyncd")
+	cmd := exec.Command(goTool, "build", "-tags", tags, "-o", out, DaemonPackage)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags %q -o %s %s in %s: %v\n%s", tags, out, DaemonPackage, root, err, b)
+	}
+	return out, nil
 }
 
 // Main runs the tests of m and then removes what BuildDaemon built. Use it
@@ -70,8 +93,8 @@ func BuildDaemon(t testing.TB) string {
 //	func TestMain(m *testing.M) { harness.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		_ = os.RemoveAll(build.dir)
+	for _, dir := range builds.dirs {
+		_ = os.RemoveAll(dir)
 	}
 	os.Exit(code)
 }
