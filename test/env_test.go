@@ -154,24 +154,3 @@ func (e *env) log() string {
 func (e *env) countLog(substr string) int {
 	return strings.Count(e.log(), substr)
 }
-
-// kernelState returns what STATE_DB should hold for each Ethernet port in
-// the port namespace.
-func (e *env) kernelState() map[string]map[string]string {
-	e.t.Helper()
-	out := make(map[string]map[string]string)
-	for name, l := range e.ns.Links(e.t) {
-		if !strings.HasPrefix(name, "Ethernet") {
-			continue
-		}
-		out[name] = want(upDown(l.AdminUp), upDown(l.AdminUp && l.Running), l.MTU)
-	}
-	return out
-}
-
-func upDown(b bool) string {
-	if b {
-		return "up"
-	}
-	return "down"
-}

@@ -33,21 +33,7 @@ func (e *env) waitConverged(names []string) {
 	e.t.Helper()
 	var diff string
 	harness.Eventually(e.t, 20*time.Second, func() bool {
-		kernel := e.kernelState()
-		got := make(map[string]map[string]string)
-		wantAll := make(map[string]map[string]string)
-		for _, n := range names {
-			if k, ok := kernel[n]; ok {
-				wantAll[n] = k
-			}
-			st := e.portState(n)
-			if len(st) == 0 {
-				continue
-			}
-			got[n] = map[string]string{"state": st["state"], "admin_status": st["admin_status"],
-				"netdev_oper_status": st["netdev_oper_status"], "mtu": st["mtu"]}
-		}
-		diff = cmp.Diff(wantAll, got)
+		diff = harness.StateDiff(e.t, e.ns, e.state, names)
 		return diff == ""
 	}, func() string {
 		return fmt.Sprintf("STATE_DB differs from the kernel (-kernel +STATE_DB):\n%s\ndaemon log:\n%s", diff, e.log())
@@ -190,6 +176,18 @@ func TestIntegrationRedisRestartMidStorm(t *testing.T) {
 		t.Fatalf("daemon exited:\n%s", e.log())
 	}
 	e.checkGoroutines(t, before)
+}
+
+// A Redis restart while no link changes is noticed all the same (an idle
+// writer probes the servers), and the state it lost is written again.
+func TestIntegrationRedisRestartWhileIdle(t *testing.T) {
+	names := portNames(4)
+	e := startWithPorts(t, names...)
+	e.waitAppl("PortInitDone")
+	e.redis.Stop(t)
+	e.redis.Start(t)
+	e.waitConverged(names)
+	e.waitAppl("PortInitDone")
 }
 
 // Issue 3, connection dropped without a restart (CLIENT KILL): writes are

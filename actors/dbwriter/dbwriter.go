@@ -53,9 +53,16 @@ func New(cfg *Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg} })
 }
 
-// retryTick is sent by the actor's timer to itself; it carries the actor
-// instance so that a tick outliving a restart is ignored.
-type retryTick struct{ owner *writer }
+// retryTick and probeTick are sent by the actor's timers to itself; they
+// carry the actor instance so that a tick outliving a restart is ignored.
+type (
+	retryTick struct{ owner *writer }
+	probeTick struct{ owner *writer }
+)
+
+// probeEvery is how often an idle writer checks that its Redis servers have
+// not restarted (and lost what it wrote) behind its back.
+const probeEvery = time.Second
 
 type writer struct {
 	cfg *Config
@@ -75,6 +82,8 @@ type writer struct {
 	reported   map[string]bool // held ports already logged
 	retryIn    time.Duration
 	retryTimer *time.Timer
+	probeTimer *time.Timer
+	probeDue   bool
 
 	initDoneWanted bool
 	applRewrite    bool
@@ -126,8 +135,16 @@ func (w *writer) Receive(ctx actor.Context) {
 			w.dispatch()
 		}
 	case *result:
+		if msg.owner != w {
+			return // written by the goroutine of an incarnation before a restart
+		}
 		w.finish(msg)
 		w.dispatch()
+	case *probeTick:
+		if msg.owner == w {
+			w.probeDue = true
+			w.dispatch()
+		}
 	case *retryTick:
 		if msg.owner == w {
 			w.retryTimer = nil
@@ -166,6 +183,7 @@ func (w *writer) start(ctx actor.Context) {
 	runCtx, w.cancel = context.WithCancel(context.Background())
 	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, inPortTable: make(map[string]bool)}
 	go w.loop(runCtx, rw)
+	w.armProbe()
 	if w.cfg.started.Swap(true) {
 		// What the predecessor had pending is gone: rebuild it all from
 		// the kernel.
@@ -183,6 +201,7 @@ func (w *writer) loop(ctx context.Context, rw *redisWriter) {
 			if err != nil {
 				return // stopping
 			}
+			res.owner = w
 			w.root.Send(w.self, res)
 		case <-ctx.Done():
 			return
@@ -200,6 +219,12 @@ func (w *writer) stop() {
 	if w.retryTimer != nil {
 		w.retryTimer.Stop()
 	}
+	w.probeTimer.Stop()
+}
+
+func (w *writer) armProbe() {
+	owner, root, self := w, w.root, w.self
+	w.probeTimer = time.AfterFunc(probeEvery, func() { root.Send(self, &probeTick{owner: owner}) })
 }
 
 // add coalesces op into the pending work for port.
@@ -264,7 +289,10 @@ func (w *writer) dispatch() {
 		b.restoreCount = &n
 	}
 	b.present, w.reconcile = w.reconcile, nil
-	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil && b.present == nil {
+	// Any batch notices a restarted server; an idle writer sends an empty
+	// one now and then for that alone.
+	b.probe, w.probeDue = w.probeDue, false
+	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil && b.present == nil && !b.probe {
 		w.answerFlushes()
 		return
 	}
@@ -287,6 +315,9 @@ func portInitDone() applSet {
 // finish takes the writer goroutine's result for the batch in flight.
 func (w *writer) finish(res *result) {
 	w.busy = false
+	if res.b.probe {
+		w.armProbe()
+	}
 	s := w.cfg.Stats
 	if res.attempts > 1 {
 		s.ConnRetries.Add(uint64(res.attempts - 1))

@@ -26,6 +26,8 @@ type batch struct {
 	appl []applSet
 	// restoreCount, when set, rewrites WARM_RESTART_TABLE|portsyncd.
 	restoreCount *int64
+	// probe asks for a check that no server restarted.
+	probe bool
 	// present, when set, are the links of a dump: portsyncd's STATE_DB
 	// entries of other ports are stale and deleted, before ops.
 	present map[string]bool
@@ -38,6 +40,7 @@ type applSet struct {
 
 // result is the writer goroutine's answer to a batch.
 type result struct {
+	owner      *writer
 	b          *batch
 	acked      []string // ports whose HSET Redis acknowledged
 	stale      []string // ports whose stale STATE_DB entry was deleted
@@ -72,7 +75,7 @@ func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 		res, err := w.try(ctx, b)
 		if err == nil {
 			res.attempts = attempt
-			if attempt > 1 {
+			if attempt > 1 || b.probe {
 				w.probeRestarts(ctx, res)
 			}
 			return res, nil

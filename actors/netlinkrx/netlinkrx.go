@@ -57,7 +57,10 @@ type receiver struct {
 
 // readerFailed is sent by the reader goroutine to its actor when the socket
 // fails in a way a resynchronisation cannot mend.
-type readerFailed struct{ err error }
+type readerFailed struct {
+	rd  *reader
+	err error
+}
 
 func (r *receiver) Receive(ctx actor.Context) {
 	defer actors.Rethrow()
@@ -77,6 +80,9 @@ func (r *receiver) Receive(ctx actor.Context) {
 	case *messages.InjectFault:
 		actors.Fail(msg)
 	case *readerFailed:
+		if msg.rd != r.rd {
+			return // the reader of an incarnation before a restart
+		}
 		// Restarting gives fresh sockets and a complete dump.
 		panic(msg.err)
 	case *messages.DumpState:
@@ -156,7 +162,7 @@ func (rd *reader) run() {
 	defer close(rd.done)
 	defer func() {
 		if p := recover(); p != nil {
-			rd.root.Send(rd.self, &readerFailed{err: fmt.Errorf("netlinkrx: reader panicked: %v", p)})
+			rd.root.Send(rd.self, &readerFailed{rd: rd, err: fmt.Errorf("netlinkrx: reader panicked: %v", p)})
 		}
 	}()
 	if rd.initial != nil {
@@ -183,7 +189,7 @@ func (rd *reader) run() {
 			rd.cfg.Stats.Overruns.Add(1)
 			dropped, err := rd.socks.Discard()
 			if err != nil {
-				rd.root.Send(rd.self, &readerFailed{err: err})
+				rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
 				return
 			}
 			rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf, "stale_discarded", dropped)
@@ -192,7 +198,7 @@ func (rd *reader) run() {
 			}
 			continue
 		default:
-			rd.root.Send(rd.self, &readerFailed{err: fmt.Errorf("netlinkrx: receive: %w", err)})
+			rd.root.Send(rd.self, &readerFailed{rd: rd, err: fmt.Errorf("netlinkrx: receive: %w", err)})
 			return
 		}
 		events := make([]messages.LinkEvent, 0, len(msgs))
@@ -236,7 +242,7 @@ func (rd *reader) resync(reason string) bool {
 		if rd.stopping.Load() {
 			return false
 		}
-		rd.root.Send(rd.self, &readerFailed{err: err})
+		rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
 		return false
 	}
 	rd.cfg.Logger.Info("links dumped", "reason", reason, "links", len(events))
