@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,4 +97,23 @@ func TestIntegrationWaitsForRedis(t *testing.T) {
 	e.waitAppl("Ethernet0")
 	e.ns.AddPort(t, "Ethernet0", e.peers)
 	e.waitState("Ethernet0", want("up", "up", 1500))
+}
+
+// --mlock locks the daemon's memory.
+func TestIntegrationMlock(t *testing.T) {
+	e := newEnv(t)
+	e.start("--mlock")
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.daemon.Cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmLck:"); ok {
+			if strings.TrimSpace(rest) == "0 kB" {
+				t.Errorf("VmLck = 0 kB with --mlock")
+			}
+			return
+		}
+	}
+	t.Errorf("no VmLck in /proc/<pid>/status")
 }

@@ -44,6 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
+	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -61,6 +62,13 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(logHandler(stderr, level))
 	libLog := slog.New(logHandler(stderr, max(level, slog.LevelWarn))).With("lib", "protoactor")
+
+	if *mlock {
+		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
+			fmt.Fprintf(stderr, "portsyncd: --mlock: %v\n", err)
+			return exitConfig
+		}
+	}
 
 	cfg, err := dbconfig.Load(*dbConfig)
 	if err == nil {
