@@ -69,12 +69,12 @@ func (d *Decoder) Decode(msgType uint16, data []byte) (messages.LinkEvent, error
 		case iflaIfname:
 			ev.Name = d.intern(cString(val))
 		case iflaMTU:
-			if len(val) < 4 {
+			if len(val) != 4 {
 				return fmt.Errorf("%w: IFLA_MTU of %d bytes", ErrMalformed, len(val))
 			}
 			ev.MTU = binary.NativeEndian.Uint32(val)
 		case iflaMaster:
-			if len(val) < 4 {
+			if len(val) != 4 {
 				return fmt.Errorf("%w: IFLA_MASTER of %d bytes", ErrMalformed, len(val))
 			}
 			ev.Master = binary.NativeEndian.Uint32(val)
