@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,7 @@ func run(args []string, stderr io.Writer) int {
 	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
@@ -68,6 +70,18 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "portsyncd: --mlock: %v\n", err)
 			return exitConfig
 		}
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "portsyncd: --cpu-profile: %v\n", err)
+			return exitConfig
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	cfg, err := dbconfig.Load(*dbConfig)
