@@ -23,6 +23,7 @@ var (
 	full    = flag.Bool("e2e.full", false, "full-size run (default: a smoke run at tiny sizes)")
 	jsonOut = flag.String("e2e.json", "", "write the results as JSON to this file")
 	svgOut  = flag.String("e2e.svg", "", "write latency CDFs as SVG to this file")
+	scale   = flag.String("e2e.scale", "", "port counts for the scale runs, comma-separated (default: by size)")
 	cpuProf = flag.String("e2e.cpuprofile", "", "have the daemon of the main run write a CPU profile here")
 )
 
@@ -39,7 +40,7 @@ type params struct {
 func chosen() params {
 	if *full {
 		return params{ports: 64, rates: []int{100, 1000, 10000}, duration: 5 * time.Second,
-			sustain: 10 * time.Second, backlog: 20000, scale: []int{64, 512, 4096}, baselineN: 5000}
+			sustain: 10 * time.Second, backlog: 6000, scale: []int{64, 512, 4096}, baselineN: 5000}
 	}
 	return params{ports: 8, rates: []int{100, 1000}, duration: time.Second,
 		sustain: time.Second, backlog: 500, scale: []int{16}, baselineN: 200}
@@ -50,6 +51,16 @@ func TestMain(m *testing.M) { harness.Main(m) }
 func TestE2EBench(t *testing.T) {
 	harness.RequireRoot(t)
 	p := chosen()
+	if *scale != "" {
+		p.scale = nil
+		for _, f := range strings.Split(*scale, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("-e2e.scale: %v", err)
+			}
+			p.scale = append(p.scale, n)
+		}
+	}
 	r := &Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Ports: p.ports}
 	var args []string
 	if *cpuProf != "" {

@@ -53,12 +53,13 @@ func newWorld(t *testing.T, n int, args ...string) (*world, time.Duration) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	harness.NewOrchagent(t, w.appl).Run(t)
 	w.daemon = harness.StartDaemon(t, w.ns, append([]string{"--db-config", w.redis.WriteDBConfig(t)}, args...)...)
 	w.daemon.WaitLog(t, "msg=ready", 30*time.Second)
-	last := w.ports[n-1]
-	harness.Eventually(t, time.Minute, func() bool { return w.appl.Exists(ctx, "PORT_TABLE:"+last).Val() == 1 },
-		func() string { return "orchagent did not consume " + last })
+	// Started earlier, orchagent could consume the entries before start-up
+	// step 5 looks, and nothing would be pending: PortInitDone at once.
+	harness.NewOrchagent(t, w.appl).Run(t)
+	harness.Eventually(t, time.Minute, func() bool { return w.appl.SCard(ctx, "PORT_TABLE_KEY_SET").Val() == 0 },
+		func() string { return "orchagent did not consume every port" })
 
 	initDone := w.appl.Subscribe(ctx, "__keyspace@0__:_PORT_TABLE:PortInitDone")
 	defer initDone.Close()
