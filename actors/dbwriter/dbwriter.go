@@ -50,6 +50,8 @@ type Config struct {
 
 // New returns the props of the dbwriter actor.
 func New(cfg *Config) *actor.Props {
+	// Not actors.Inline: Restarting waits for the writer goroutine, which
+	// must never be the one running the mailbox.
 	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg} })
 }
 

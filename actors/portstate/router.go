@@ -43,7 +43,7 @@ type Config struct {
 func New(cfg *Config) *actor.Props {
 	escalate := actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.EscalateDirective })
 	return actor.PropsFromProducer(func() actor.Actor { return &router{cfg: cfg} },
-		actor.WithSupervisor(escalate))
+		actor.WithSupervisor(escalate), actor.WithDispatcher(actors.Inline))
 }
 
 type router struct {
@@ -255,7 +255,7 @@ func (r *router) port(ctx actor.Context, name string) *actor.PID {
 	if !ok {
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 			return &port{name: name, dbwriter: r.cfg.DBWriter}
-		}))
+		}, actor.WithDispatcher(actors.Inline)))
 		r.ports[name] = pid
 	}
 	return pid

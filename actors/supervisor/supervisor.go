@@ -135,7 +135,8 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, stats *Stats) erro
 			}
 			if pid, ok := children[target]; ok {
 				log.Warn("injecting fault", "target", f.Target, "wedge", f.Wedge)
-				root.Send(pid, &f)
+				// Its own goroutine: an inline actor wedges its sender.
+				go root.Send(pid, &f)
 			}
 		case err := <-fatal:
 			// A wedged actor never stops: do not wait for it for long.
