@@ -55,6 +55,9 @@ type receiver struct {
 	rd  *reader
 }
 
+// maxQueuedReads bounds the datagrams read without blocking per batch.
+const maxQueuedReads = 256
+
 // readerFailed is sent by the reader goroutine to its actor when the socket
 // fails in a way a resynchronisation cannot mend.
 type readerFailed struct {
@@ -106,6 +109,7 @@ func (r *receiver) start(ctx actor.Context) {
 		self:    ctx.Self(),
 		dec:     NewDecoder(),
 		last:    newLastSeen(),
+		buf:     make([]byte, 256<<10),
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -135,6 +139,7 @@ type reader struct {
 	socks   *Sockets
 	dec     *Decoder
 	last    *lastSeen
+	buf     []byte // for ReadQueued, reused
 	initial []messages.LinkEvent
 
 	resyncWanted atomic.Bool
@@ -185,15 +190,7 @@ func (rd *reader) run() {
 			rd.socks.listen.SetReadDeadline(time.Time{})
 			continue
 		case errors.Is(err, unix.ENOBUFS):
-			// The kernel dropped events: only a complete dump tells the truth.
-			rd.cfg.Stats.Overruns.Add(1)
-			dropped, err := rd.socks.Discard()
-			if err != nil {
-				rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
-				return
-			}
-			rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf, "stale_discarded", dropped)
-			if !rd.resync("overrun") {
+			if !rd.overrun() {
 				return
 			}
 			continue
@@ -203,24 +200,43 @@ func (rd *reader) run() {
 		}
 		events := make([]messages.LinkEvent, 0, len(msgs))
 		doubt := false
-		for _, m := range msgs {
-			ev, err := rd.dec.Decode(uint16(m.Header.Type), m.Data)
+		take := func(typ uint16, data []byte) {
+			if doubt {
+				return
+			}
+			ev, err := rd.dec.Decode(typ, data)
 			if errors.Is(err, ErrNotLink) {
-				continue
+				return
 			}
 			if err != nil {
 				rd.cfg.Stats.DecodeErrors.Add(1)
 				rd.cfg.Logger.Warn("undecodable link message", "err", err)
 				doubt = true
-				break
+				return
 			}
 			if rd.last.unchanged(ev) {
 				// The kernel repeats NEWLINKs whose changes SONiC does not
 				// read: dropped here, they cost nothing downstream.
 				rd.cfg.Stats.Unchanged.Add(1)
-				continue
+				return
 			}
 			events = append(events, ev)
+		}
+		for _, m := range msgs {
+			take(uint16(m.Header.Type), m.Data)
+		}
+		// What queued up meanwhile goes in the same batch.
+		overrun, err := rd.socks.ReadQueued(rd.buf, maxQueuedReads, take)
+		if err != nil && !doubt {
+			rd.cfg.Stats.DecodeErrors.Add(1)
+			rd.cfg.Logger.Warn("unreadable queued messages", "err", err)
+			doubt = true
+		}
+		if overrun {
+			if !rd.overrun() {
+				return
+			}
+			continue
 		}
 		if doubt {
 			// The dump supersedes whatever this read held.
@@ -233,6 +249,21 @@ func (rd *reader) run() {
 			return
 		}
 	}
+}
+
+// overrun answers ENOBUFS: the kernel dropped events, and only a complete
+// dump tells the truth. What is still queued dates from before the loss;
+// replayed after the dump it would overwrite newer state, and the events
+// that corrected it are the ones lost, so it is discarded first.
+func (rd *reader) overrun() bool {
+	rd.cfg.Stats.Overruns.Add(1)
+	dropped, err := rd.socks.Discard()
+	if err != nil {
+		rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
+		return false
+	}
+	rd.cfg.Logger.Warn("netlink receive buffer overrun", "rcvbuf", rd.socks.RcvBuf, "stale_discarded", dropped)
+	return rd.resync("overrun")
 }
 
 // resync dumps all links and sends them as one snapshot batch.

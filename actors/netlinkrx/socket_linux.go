@@ -168,3 +168,50 @@ func (s *Sockets) Discard() (int, error) {
 	}
 	return n, nil
 }
+
+// ReadQueued reads, without blocking, up to max datagrams already queued on
+// the listen socket into buf and calls fn for each netlink message in them.
+// Under load this lets one wake-up carry many events. It reports an overrun
+// (ENOBUFS), and fails on a datagram larger than buf.
+func (s *Sockets) ReadQueued(buf []byte, max int, fn func(typ uint16, data []byte)) (overrun bool, err error) {
+	raw, err := s.listen.SyscallConn()
+	if err != nil {
+		return false, fmt.Errorf("netlinkrx: read queued messages: %w", err)
+	}
+	var rerr error
+	err = raw.Read(func(fd uintptr) bool {
+		for i := 0; i < max; i++ {
+			n, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+			switch {
+			case err == unix.EAGAIN || err == unix.EINTR:
+				return true
+			case err == unix.ENOBUFS:
+				overrun = true
+				return true
+			case err != nil:
+				rerr = err
+				return true
+			case n > len(buf):
+				rerr = fmt.Errorf("%w: datagram of %d bytes, buffer %d", ErrMalformed, n, len(buf))
+				return true
+			}
+			for b := buf[:n]; len(b) >= 16; {
+				l := int(binary.NativeEndian.Uint32(b[0:4]))
+				if l < 16 || l > len(b) {
+					rerr = fmt.Errorf("%w: netlink header claims %d bytes, %d left", ErrMalformed, l, len(b))
+					return true
+				}
+				fn(binary.NativeEndian.Uint16(b[4:6]), b[16:l])
+				b = b[min((l+3)&^3, len(b)):]
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return overrun, fmt.Errorf("netlinkrx: read queued messages: %w", err)
+	}
+	return overrun, nil
+}
