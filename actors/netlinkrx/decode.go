@@ -79,6 +79,9 @@ func (d *Decoder) Decode(msgType uint16, data []byte) (messages.LinkEvent, error
 			}
 			ev.Master = binary.NativeEndian.Uint32(val)
 		case iflaLinkinfo:
+			// The last IFLA_LINKINFO counts whole, as every attribute's last
+			// occurrence does (nla_parse): no kind from an earlier one.
+			ev.InfoKind = ""
 			return walkAttrs(val, func(typ uint16, val []byte) error {
 				if typ == iflaInfoKind {
 					ev.InfoKind = d.intern(cString(val))

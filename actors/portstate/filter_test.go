@@ -9,6 +9,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	const oldIndex = 99
 	newlink := func(name string) messages.LinkEvent {
 		return messages.LinkEvent{Kind: messages.NewLink, Index: 5, Name: name, Flags: messages.FlagUp, MTU: 9100}
 	}
@@ -16,36 +17,70 @@ func TestClassify(t *testing.T) {
 		f(&ev)
 		return ev
 	}
-	old := func(idx uint32) bool { return idx == 99 }
+	del := func(e *messages.LinkEvent) { e.Kind = messages.DelLink }
+	team := func(e *messages.LinkEvent) { e.InfoKind = "team" }
+	master := func(e *messages.LinkEvent) { e.Master = 3 }
+	old := func(e *messages.LinkEvent) { e.Index = oldIndex }
+	bridgeFamily := func(e *messages.LinkEvent) { e.Family = 7 }
+	all := func(fs ...func(*messages.LinkEvent)) func(*messages.LinkEvent) {
+		return func(e *messages.LinkEvent) {
+			for _, f := range fs {
+				f(e)
+			}
+		}
+	}
 	tests := []struct {
 		name       string
 		ev         messages.LinkEvent
 		want       Verdict
 		wantReason string
 	}{
+		// Rule by rule.
 		{"ethernet newlink updates", newlink("Ethernet0"), Update, ""},
 		{"portchannel newlink updates", newlink("PortChannel0001"), Update, ""},
 		{"Ethernet alone is a port name", newlink("Ethernet"), Update, ""},
-		{"dellink deletes", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Kind = messages.DelLink }), Delete, ""},
-		{"bridge family ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Family = 7 }), Ignore, ReasonFamily},
+		{"PortChannel alone is a port name", newlink("PortChannel"), Update, ""},
+		{"15-byte name", newlink("Ethernet1234567"), Update, ""},
+		{"newlink of a link that is down updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Flags = 0 }), Update, ""},
+		{"ethernet dellink deletes", with(newlink("Ethernet0"), del), Delete, ""},
+		{"portchannel dellink deletes", with(newlink("PortChannel5"), del), Delete, ""},
+		{"bridge family ignored", with(newlink("Ethernet0"), bridgeFamily), Ignore, ReasonFamily},
+		{"inet family ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Family = 2 }), Ignore, ReasonFamily},
+		{"bridge family dellink ignored", with(newlink("Ethernet0"), all(bridgeFamily, del)), Ignore, ReasonFamily},
 		{"eth0 ignored", newlink("eth0"), Ignore, ReasonName},
+		{"lo ignored", newlink("lo"), Ignore, ReasonName},
+		{"empty name ignored", newlink(""), Ignore, ReasonName},
 		{"lowercase ethernet ignored", newlink("ethernet0"), Ignore, ReasonName},
+		{"lowercase portchannel ignored", newlink("portchannel1"), Ignore, ReasonName},
 		{"prefix must lead", newlink("xEthernet0"), Ignore, ReasonName},
-		{"team ignored", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "team" }), Ignore, ReasonTeam},
+		{"truncated prefix ignored", newlink("Etherne"), Ignore, ReasonName},
+		{"Vlan ignored", newlink("Vlan1000"), Ignore, ReasonName},
+		{"eth0 dellink ignored", with(newlink("eth0"), del), Ignore, ReasonName},
+		{"team ignored", with(newlink("PortChannel1"), team), Ignore, ReasonTeam},
+		{"team dellink ignored", with(newlink("PortChannel1"), all(team, del)), Ignore, ReasonTeam},
+		{"team kind on an Ethernet name ignored", with(newlink("Ethernet0"), team), Ignore, ReasonTeam},
 		{"bridge kind is not team", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "bridge" }), Update, ""},
-		{"dellink with master ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Kind, e.Master = messages.DelLink, 3 }), Ignore, ReasonMaster},
-		{"newlink with master updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Master = 3 }), Update, ""},
-		{"old interface ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Index = 99 }), Ignore, ReasonOld},
-		{"old dellink ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Index, e.Kind = 99, messages.DelLink }), Ignore, ReasonOld},
+		{"kind compared exactly", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "Team" }), Update, ""},
+		{"dellink with master ignored", with(newlink("Ethernet0"), all(del, master)), Ignore, ReasonMaster},
+		{"newlink with master updates", with(newlink("Ethernet0"), master), Update, ""},
+		{"old interface ignored", with(newlink("Ethernet0"), old), Ignore, ReasonOld},
+		{"old dellink ignored", with(newlink("Ethernet0"), all(old, del)), Ignore, ReasonOld},
+		{"old newlink with master ignored", with(newlink("Ethernet0"), all(old, master)), Ignore, ReasonOld},
+		{"index next to an old one updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Index = oldIndex + 1 }), Update, ""},
 		// Precedence follows SONiC's order of checks.
-		{"family before name", with(newlink("eth0"), func(e *messages.LinkEvent) { e.Family = 7 }), Ignore, ReasonFamily},
-		{"name before team", with(newlink("team0"), func(e *messages.LinkEvent) { e.InfoKind = "team" }), Ignore, ReasonName},
-		{"team before old", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind, e.Index = "team", 99 }), Ignore, ReasonTeam},
-		{"master before old", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Kind, e.Master, e.Index = messages.DelLink, 3, 99 }), Ignore, ReasonMaster},
+		{"family before name", with(newlink("eth0"), bridgeFamily), Ignore, ReasonFamily},
+		{"family before everything", with(newlink("PortChannel1"), all(bridgeFamily, team, del, master, old)), Ignore, ReasonFamily},
+		{"name before team", with(newlink("team0"), team), Ignore, ReasonName},
+		{"name before master", with(newlink("eth0"), all(del, master)), Ignore, ReasonName},
+		{"name before old", with(newlink("eth0"), old), Ignore, ReasonName},
+		{"team before master", with(newlink("PortChannel1"), all(team, del, master)), Ignore, ReasonTeam},
+		{"team before old", with(newlink("PortChannel1"), all(team, old)), Ignore, ReasonTeam},
+		{"master before old", with(newlink("Ethernet0"), all(del, master, old)), Ignore, ReasonMaster},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, reason := Classify(tt.ev, old)
+			isOld := func(idx uint32) bool { return idx == oldIndex }
+			got, reason := Classify(tt.ev, isOld)
 			if got != tt.want || reason != tt.wantReason {
 				t.Errorf("Classify = %v %q, want %v %q", got, reason, tt.want, tt.wantReason)
 			}
@@ -55,19 +90,29 @@ func TestClassify(t *testing.T) {
 
 func TestStateOf(t *testing.T) {
 	tests := []struct {
-		name  string
-		flags uint32
-		want  messages.PortState
+		name string
+		ev   messages.LinkEvent
+		want messages.PortState
 	}{
-		{"up and running", messages.FlagUp | messages.FlagRunning, messages.PortState{AdminUp: true, OperUp: true, MTU: 1500}},
-		{"up, no carrier", messages.FlagUp, messages.PortState{AdminUp: true, MTU: 1500}},
-		{"down", 0, messages.PortState{MTU: 1500}},
-		{"other flags ignored", 0x1000 | messages.FlagUp, messages.PortState{AdminUp: true, MTU: 1500}},
+		{"up and running", messages.LinkEvent{Flags: messages.FlagUp | messages.FlagRunning, MTU: 9100},
+			messages.PortState{AdminUp: true, OperUp: true, MTU: 9100}},
+		{"up, no carrier", messages.LinkEvent{Flags: messages.FlagUp, MTU: 1500},
+			messages.PortState{AdminUp: true, MTU: 1500}},
+		{"running, admin down", messages.LinkEvent{Flags: messages.FlagRunning, MTU: 9216},
+			messages.PortState{OperUp: true, MTU: 9216}},
+		{"down", messages.LinkEvent{MTU: 1500},
+			messages.PortState{MTU: 1500}},
+		{"no mtu", messages.LinkEvent{Flags: messages.FlagUp},
+			messages.PortState{AdminUp: true}},
+		{"other flags ignored (IFF_BROADCAST, IFF_MULTICAST, IFF_LOWER_UP)", messages.LinkEvent{Flags: 0x2 | 0x1000 | 0x10000 | messages.FlagUp, MTU: 1500},
+			messages.PortState{AdminUp: true, MTU: 1500}},
+		{"kind, master, name and index do not matter",
+			messages.LinkEvent{Kind: messages.DelLink, Family: 7, Index: 3, Name: "Ethernet0", Master: 4, InfoKind: "team", Flags: messages.FlagRunning, MTU: 65535},
+			messages.PortState{OperUp: true, MTU: 65535}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := StateOf(messages.LinkEvent{Flags: tt.flags, MTU: 1500})
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, StateOf(tt.ev)); diff != "" {
 				t.Errorf("StateOf (-want +got):\n%s", diff)
 			}
 		})
