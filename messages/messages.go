@@ -66,47 +66,61 @@ type PortState struct {
 	MTU     uint32
 }
 
-// StateWrite is sent by a port actor to dbwriter: merge the port's state into
-// STATE_DB PORT_TABLE|<Port>, if APPL_DB PORT_TABLE:<Port> exists.
-type StateWrite struct {
+// PortOp is one STATE_DB PORT_TABLE|<Port> operation decided by portstate:
+// an optional DEL, then an optional HSET of State (merged into the hash, and
+// only while APPL_DB PORT_TABLE:<Port> exists).
+type PortOp struct {
 	Port  string
+	Del   bool
+	Set   bool
 	State PortState
 	// Force writes even when STATE_DB already holds this state, as after a
 	// resynchronisation.
 	Force bool
 }
 
-// StateDelete is sent by a port actor to dbwriter: DEL STATE_DB PORT_TABLE|<Port>.
-type StateDelete struct {
-	Port string
+// StateOps is sent by portstate to dbwriter, one per handled LinkBatch (and
+// one when the pending set empties): what SONiC needs written.
+type StateOps struct {
+	Ops []PortOp
+	// Present, after a complete dump, are the names of every link in it:
+	// STATE_DB entries a portsyncd wrote for other names are stale (their
+	// DELLINK was lost) and are deleted.
+	Present map[string]bool
+	// InitDone asks for PortInitDone: every configured port's state was
+	// acknowledged by Redis. dbwriter publishes it once per run.
+	InitDone bool
 }
 
-// StateWritten is sent by dbwriter to the portstate router: Redis acknowledged
-// the STATE_DB writes of these ports.
+// StateWritten is sent by dbwriter to portstate: Redis acknowledged the
+// STATE_DB writes of these ports.
 type StateWritten struct {
 	Ports []string
 }
 
-// PublishInitDone is sent by the portstate router to dbwriter once every
-// configured port has its STATE_DB entry: publish PortInitDone (once per run).
-type PublishInitDone struct{}
-
-// ResyncRequest asks netlinkrx for a fresh dump of all links. Sent by an actor
-// that restarted and must rebuild its state, to the supervisor, which forwards
-// it to netlinkrx.
+// ResyncRequest asks netlinkrx for a fresh dump of all links. Sent to
+// netlinkrx by an actor that restarted and must rebuild its state, and on an
+// operator's request (SIGHUP).
 type ResyncRequest struct {
 	Reason string
 }
 
-// Flush is sent by the supervisor during shutdown. The receiver answers with
-// Flushed once everything it was given has been passed on (portstate) or
-// acknowledged by Redis (dbwriter).
+// Flush is sent during shutdown. The receiver answers with Flushed once
+// everything it was given has been passed on (portstate) or acknowledged by
+// Redis (dbwriter).
 type Flush struct{}
 
 // Flushed answers Flush.
 type Flushed struct{}
 
-// DumpState asks an actor for a one-line description of its state (SIGUSR1).
+// Heartbeat is the watchdog's question to every actor; an actor that can run
+// its Receive answers Alive.
+type Heartbeat struct{}
+
+// Alive answers Heartbeat.
+type Alive struct{}
+
+// DumpState asks an actor for its state (SIGUSR1).
 type DumpState struct{}
 
 // StateDump answers DumpState.
@@ -115,17 +129,9 @@ type StateDump struct {
 	State map[string]any
 }
 
-// Reconcile is sent by the portstate router to dbwriter after a complete
-// dump: STATE_DB PORT_TABLE entries written by a portsyncd for links that
-// are not among Present are stale (their DELLINK was lost) and are deleted.
-type Reconcile struct {
-	Present map[string]bool
-}
-
 // InjectFault makes an actor fail on purpose. Only binaries built with the
 // faultinject tag send it (see cmd/portsyncd); it exists so that tests can
-// prove the supervision. Target is "netlinkrx", "portstate", "dbwriter" or
-// "port:<name>".
+// prove the supervision. Target is "netlinkrx", "portstate", or "dbwriter".
 type InjectFault struct {
 	Target string
 	// Wedge blocks the actor for good instead of panicking.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,8 +21,7 @@ import (
 )
 
 // BenchmarkPipeline measures the in-process hot path against a real
-// redis-server: decoding rtnetlink messages, the portstate router and port
-// actors, and dbwriter's coalescing, pipelined writes. Each event changes a
+// redis-server: decoding rtnetlink messages, portstate, and dbwriter's coalescing, pipelined writes. Each event changes a
 // port's MTU, ports round-robin; b.N events end when Redis acknowledged them.
 func BenchmarkPipeline(b *testing.B) {
 	for _, perBatch := range []int{1, 64} {
@@ -67,13 +65,20 @@ func benchPipeline(b *testing.B, ports, perBatch int) {
 	root := system.Root
 	credits := messages.NewCredits(256)
 	writerStats := &dbwriter.Stats{}
-	wcfg := &dbwriter.Config{DBs: dbs, Logger: log, Stats: writerStats, InitDoneSent: &atomic.Bool{}, MaxBackoff: time.Second}
-	writer := root.Spawn(dbwriter.New(wcfg))
-	router := root.Spawn(portstate.New(&portstate.Config{
-		DBWriter: writer, Credits: credits, Old: map[uint32]bool{}, InitDoneSent: wcfg.InitDoneSent,
+	writer := actor.NewPID(system.Address(), "dbwriter")
+	router := actor.NewPID(system.Address(), "portstate")
+	nowhere := actor.NewPID(system.Address(), "netlinkrx") // no restart asks for a dump here
+	if _, err := root.SpawnNamed(dbwriter.New(dbwriter.Config{
+		DBs: dbs, Acks: router, Netlink: nowhere, MaxBackoff: time.Second, Logger: log, Stats: writerStats,
+	}), writer.Id); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := root.SpawnNamed(portstate.New(portstate.Config{
+		Writer: writer, Netlink: nowhere, Credits: credits, Start: portstate.Start{Old: map[uint32]bool{}},
 		Logger: log, Stats: &portstate.Stats{},
-	}))
-	wcfg.Router.Store(router)
+	}), router.Id); err != nil {
+		b.Fatal(err)
+	}
 	defer func() {
 		root.StopFuture(router).Wait()
 		root.StopFuture(writer).Wait()

@@ -26,33 +26,44 @@ type Stats struct {
 	RedisRestarts atomic.Uint64 // restarted servers noticed; owned state rewritten
 	MaxBatch      atomic.Uint64 // largest batch, in ports
 	Reconciled    atomic.Uint64 // stale STATE_DB entries deleted after a dump
+	Restarts      atomic.Uint64 // incarnations after the first
+	InitDoneSent  atomic.Bool   // PortInitDone published in this run
 }
 
-// Config wires dbwriter.
+// Config is dbwriter's wiring; it does not change after spawn.
 type Config struct {
-	DBs    *sonicdb.DBs
-	Logger *slog.Logger
-	Stats  *Stats
-	// Router receives StateWritten; set before any link event flows.
-	Router atomic.Pointer[actor.PID]
-	// Owned APPL_DB state, published at start-up and republished after an
-	// APPL_DB restart: the CONFIG_DB ports and PortConfigDone (cold start).
-	ConfigPorts []sonicdb.Port
-	ColdStart   bool
-	// RestoreCount is rewritten after a STATE_DB restart.
-	RestoreCount int64
-	// InitDoneSent is true once PortInitDone was published in this run.
-	InitDoneSent *atomic.Bool
+	DBs   *sonicdb.DBs
+	Owned Owned
+	// Acks receives StateWritten (portstate).
+	Acks *actor.PID
+	// Netlink is asked for a dump after a restart (netlinkrx).
+	Netlink *actor.PID
 	// MaxBackoff caps the wait between retries of a failed write.
 	MaxBackoff time.Duration
-	started    atomic.Bool
+	Logger     *slog.Logger
+	Stats      *Stats
 }
 
 // New returns the props of the dbwriter actor.
-func New(cfg *Config) *actor.Props {
-	// Not actors.Inline: Restarting waits for the writer goroutine, which
-	// must never be the one running the mailbox.
-	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg} })
+//
+// It runs on its sender's goroutine (actors.Inline): portstate's StateOps
+// are folded in on the reader goroutine, and a result is taken on the
+// writer goroutine that produced it, which then starts the next batch
+// itself. So the only goroutine hand-off between the socket and Redis is the
+// batch given to the writer goroutine.
+func New(cfg Config) *actor.Props {
+	l := &lineage{}
+	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg, lineage: l} },
+		actor.WithDispatcher(actors.Inline))
+}
+
+// lineage is what one dbwriter incarnation leaves the next: the facts about
+// Redis it established, and its writer goroutine, which the next waits for
+// before it writes.
+type lineage struct {
+	incarnations int
+	initDoneSent bool
+	lastDone     chan struct{}
 }
 
 // retryTick and probeTick are sent by the actor's timers to itself; they
@@ -66,52 +77,27 @@ type (
 // not restarted (and lost what it wrote) behind its back.
 const probeEvery = time.Second
 
-type writer struct {
-	cfg *Config
-	log *slog.Logger
+// minRetry is the first wait before held work is retried; it doubles up to
+// the configured maximum backoff.
+const minRetry = 100 * time.Millisecond
 
-	// pending holds the coalesced, not yet sent work: at most one op per
-	// port, so memory is bounded by the number of ports, however long Redis
-	// is away.
-	pending map[string]stateOp
-	// written is the state last sent for each port; an update equal to it
-	// changes nothing and is dropped.
-	written map[string]messages.PortState
-	// held are HSETs that could not be written yet (port not in APPL_DB
-	// PORT_TABLE, or rejected by Redis); retried on a timer until newer
-	// work for the port replaces them.
-	held       map[string]stateOp
+type writer struct {
+	cfg     Config
+	lineage *lineage
+	core    *core
+	log     *slog.Logger
+
 	reported   map[string]bool // held ports already logged
 	retryIn    time.Duration
 	retryTimer *time.Timer
 	probeTimer *time.Timer
-	probeDue   bool
-
-	initDoneWanted bool
-	applRewrite    bool
-	// applHeld pauses APPL_DB writes after Redis rejected one, until the
-	// retry timer fires, so a rejecting server is not hammered.
-	applHeld       bool
-	restoreRewrite bool
-
-	// reconcile is the newest dump's link names, until its stale STATE_DB
-	// entries are deleted.
-	reconcile map[string]bool
-
-	busy    bool
-	flushes []*actor.PID
+	flushes    []*actor.PID
 
 	self   *actor.PID
 	root   *actor.RootContext
 	in     chan *batch
 	cancel context.CancelFunc
-	done   chan struct{}
 }
-
-const (
-	minRetry = 100 * time.Millisecond
-	maxRetry = 2 * time.Second
-)
 
 func (w *writer) Receive(ctx actor.Context) {
 	defer actors.Rethrow()
@@ -120,22 +106,9 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.start(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		w.stop()
-	case *messages.StateWrite:
-		w.add(msg.Port, stateOp{set: true, state: msg.State, force: msg.Force})
+	case *messages.StateOps:
+		w.core.take(msg)
 		w.dispatch()
-	case *messages.StateDelete:
-		w.add(msg.Port, stateOp{del: true})
-		w.dispatch()
-	case *messages.Reconcile:
-		w.reconcile = msg.Present
-		w.dispatch()
-	case *messages.InjectFault:
-		actors.Fail(msg)
-	case *messages.PublishInitDone:
-		if !w.cfg.InitDoneSent.Load() {
-			w.initDoneWanted = true
-			w.dispatch()
-		}
 	case *result:
 		if msg.owner != w {
 			return // written by the goroutine of an incarnation before a restart
@@ -144,58 +117,73 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.dispatch()
 	case *probeTick:
 		if msg.owner == w {
-			w.probeDue = true
+			w.core.probe()
 			w.dispatch()
 		}
 	case *retryTick:
 		if msg.owner == w {
 			w.retryTimer = nil
-			w.applHeld = false
-			w.retryHeld()
+			w.core.retry()
 			w.dispatch()
 		}
+	case *messages.Heartbeat:
+		ctx.Respond(&messages.Alive{})
 	case *messages.Flush:
 		w.flushes = append(w.flushes, ctx.Sender())
 		w.answerFlushes()
+	case *messages.InjectFault:
+		actors.Fail(msg)
 	case *messages.DumpState:
 		s := w.cfg.Stats
 		ctx.Respond(&messages.StateDump{Actor: "dbwriter", State: map[string]any{
-			"pending": len(w.pending), "held": len(w.held), "busy": w.busy,
+			"pending": len(w.core.pending), "held": len(w.core.held), "busy": w.core.busy,
 			"batches": s.Batches.Load(), "writes": s.Writes.Load(), "deletes": s.Deletes.Load(),
 			"coalesced": s.Coalesced.Load(), "unchanged": s.Unchanged.Load(),
 			"not_in_table": s.NotInTable.Load(), "rejected": s.Rejected.Load(),
 			"conn_retries": s.ConnRetries.Load(), "redis_restarts": s.RedisRestarts.Load(),
-			"init_done_sent": w.cfg.InitDoneSent.Load(), "reconciled": s.Reconciled.Load(),
+			"init_done_sent": w.core.initDoneSent, "reconciled": s.Reconciled.Load(),
+			"restarts": s.Restarts.Load(),
 		}})
 	}
 }
 
 func (w *writer) start(ctx actor.Context) {
 	w.log = w.cfg.Logger
-	w.pending = make(map[string]stateOp)
-	w.written = make(map[string]messages.PortState)
-	w.held = make(map[string]stateOp)
+	w.core = newCore(w.cfg.Owned, w.lineage.initDoneSent, w.cfg.Stats)
 	w.reported = make(map[string]bool)
 	w.retryIn = minRetry
 	w.self = ctx.Self()
 	w.root = ctx.ActorSystem().Root
 	w.in = make(chan *batch, 1)
-	w.done = make(chan struct{})
+	done := make(chan struct{})
 	var runCtx context.Context
 	runCtx, w.cancel = context.WithCancel(context.Background())
 	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, inPortTable: make(map[string]bool)}
-	go w.loop(runCtx, rw)
+	go w.loop(runCtx, rw, w.lineage.lastDone, done)
+	w.lineage.lastDone = done
 	w.armProbe()
-	if w.cfg.started.Swap(true) {
+	w.lineage.incarnations++
+	if w.lineage.incarnations > 1 {
 		// What the predecessor had pending is gone: rebuild it all from
 		// the kernel.
-		ctx.Send(ctx.Parent(), &messages.ResyncRequest{Reason: "dbwriter restarted"})
+		w.cfg.Stats.Restarts.Add(1)
+		ctx.Send(w.cfg.Netlink, &messages.ResyncRequest{Reason: "dbwriter restarted"})
 	}
+	w.dispatch()
 }
 
-// loop is the writer goroutine: Redis I/O never runs inside Receive.
-func (w *writer) loop(ctx context.Context, rw *redisWriter) {
-	defer close(w.done)
+// loop is the writer goroutine: Redis I/O never runs inside Receive. It
+// first waits for its predecessor's goroutine, so that a batch of an older
+// incarnation never lands after a newer one.
+func (w *writer) loop(ctx context.Context, rw *redisWriter, prev <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return
+		}
+	}
 	for {
 		select {
 		case b := <-w.in:
@@ -204,6 +192,8 @@ func (w *writer) loop(ctx context.Context, rw *redisWriter) {
 				return // stopping
 			}
 			res.owner = w
+			// Inline: this goroutine takes the result and starts the next
+			// batch, unless another goroutine is in the actor already.
 			w.root.Send(w.self, res)
 		case <-ctx.Done():
 			return
@@ -211,12 +201,13 @@ func (w *writer) loop(ctx context.Context, rw *redisWriter) {
 	}
 }
 
+// stop ends the writer goroutine. It does not wait for it: stop may run on
+// that very goroutine (Inline); the next incarnation's goroutine waits.
 func (w *writer) stop() {
 	if w.cancel == nil {
 		return
 	}
 	w.cancel()
-	<-w.done
 	w.cancel = nil
 	if w.retryTimer != nil {
 		w.retryTimer.Stop()
@@ -229,189 +220,59 @@ func (w *writer) armProbe() {
 	w.probeTimer = time.AfterFunc(probeEvery, func() { root.Send(self, &probeTick{owner: owner}) })
 }
 
-// add coalesces op into the pending work for port.
-func (w *writer) add(port string, op stateOp) {
-	if h, ok := w.held[port]; ok {
-		op = merge(h, op)
-		delete(w.held, port)
-	}
-	if p, ok := w.pending[port]; ok {
-		w.cfg.Stats.Coalesced.Add(1)
-		w.pending[port] = merge(p, op)
-		return
-	}
-	if op.set && !op.del && !op.force {
-		if st, ok := w.written[port]; ok && st == op.state {
-			w.cfg.Stats.Unchanged.Add(1)
-			return
-		}
-	}
-	w.pending[port] = op
-}
-
-// dispatch hands all pending work to the writer goroutine if it is idle.
-// While a batch is in flight new work accumulates and coalesces, so the
-// batch size adapts to Redis's round-trip time.
+// dispatch hands the next batch to the writer goroutine if it is idle. The
+// channel has room: at most one batch is in flight.
 func (w *writer) dispatch() {
-	if w.busy {
+	if b := w.core.next(); b != nil {
+		w.in <- b
 		return
-	}
-	b := &batch{}
-	if len(w.pending) > 0 {
-		b.ops = make([]keyOp, 0, len(w.pending))
-		for port, op := range w.pending {
-			b.ops = append(b.ops, keyOp{port: port, op: op})
-			if op.del {
-				delete(w.written, port)
-			}
-			if op.set {
-				w.written[port] = op.state
-			}
-		}
-		clear(w.pending)
-	}
-	if w.applRewrite && !w.applHeld {
-		for _, p := range w.cfg.ConfigPorts {
-			b.appl = append(b.appl, applSet{key: p.Name, fields: p.Fields})
-		}
-		if w.cfg.ColdStart {
-			b.appl = append(b.appl, portConfigDone(len(w.cfg.ConfigPorts)))
-		}
-		if w.cfg.InitDoneSent.Load() {
-			b.appl = append(b.appl, portInitDone())
-		}
-	}
-	// PortInitDone goes last: the router asked for it only after Redis had
-	// acknowledged the STATE_DB writes of every configured port.
-	if w.initDoneWanted && !w.applHeld && !w.cfg.InitDoneSent.Load() {
-		b.appl = append(b.appl, portInitDone())
-	}
-	if w.restoreRewrite {
-		n := w.cfg.RestoreCount
-		b.restoreCount = &n
-	}
-	b.present, w.reconcile = w.reconcile, nil
-	// Any batch notices a restarted server; an idle writer sends an empty
-	// one now and then for that alone.
-	b.probe, w.probeDue = w.probeDue, false
-	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil && b.present == nil && !b.probe {
-		w.answerFlushes()
-		return
-	}
-	w.busy = true
-	w.cfg.Stats.Batches.Add(1)
-	if n := uint64(len(b.ops)); n > w.cfg.Stats.MaxBatch.Load() {
-		w.cfg.Stats.MaxBatch.Store(n)
-	}
-	w.in <- b
-}
-
-func portConfigDone(n int) applSet {
-	return applSet{key: "PortConfigDone", fields: []string{"count", itoa(n)}}
-}
-
-func portInitDone() applSet {
-	return applSet{key: "PortInitDone", fields: []string{"lanes", "0"}}
-}
-
-// finish takes the writer goroutine's result for the batch in flight.
-func (w *writer) finish(res *result) {
-	w.busy = false
-	if res.b.probe {
-		w.armProbe()
-	}
-	s := w.cfg.Stats
-	if res.attempts > 1 {
-		s.ConnRetries.Add(uint64(res.attempts - 1))
-	}
-	b := res.b
-	for _, ko := range b.ops {
-		if ko.op.del {
-			s.Deletes.Add(1)
-		}
-	}
-	s.Writes.Add(uint64(len(res.acked)))
-	for _, port := range res.stale {
-		delete(w.written, port)
-		s.Reconciled.Add(1)
-		w.log.Info("stale STATE_DB entry deleted", "port", port)
-	}
-	for _, ko := range res.notInTable {
-		delete(w.written, ko.port)
-		s.NotInTable.Add(1)
-		if !w.reported[ko.port] {
-			w.reported[ko.port] = true
-			w.log.Info("port not in APPL_DB port table, state held back", "port", ko.port)
-		}
-		w.hold(ko)
-	}
-	for _, rj := range res.rejected {
-		delete(w.written, rj.ko.port)
-		s.Rejected.Add(1)
-		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonicdb.PortTable, rj.ko.port), "err", rj.err)
-		w.hold(rj.ko)
-	}
-	if len(res.acked) > 0 {
-		for _, p := range res.acked {
-			delete(w.reported, p)
-		}
-		if r := w.cfg.Router.Load(); r != nil {
-			w.root.Send(r, &messages.StateWritten{Ports: res.acked})
-		}
-	}
-	if len(b.appl) > 0 {
-		if res.applDone {
-			w.applRewrite = false
-			if w.initDoneWanted {
-				w.initDoneWanted = false
-				w.cfg.InitDoneSent.Store(true)
-				w.log.Info("PortInitDone published")
-			}
-		} else {
-			s.Rejected.Add(1)
-			w.log.Error("redis rejected APPL_DB producer write; retrying", "keys", len(b.appl))
-			w.applHeld = true
-			w.armRetry()
-		}
-	}
-	if b.restoreCount != nil {
-		w.restoreRewrite = false
-	}
-	if res.stateRestarted {
-		// The server lost everything: send again all the state this daemon
-		// owns, older than anything pending.
-		s.RedisRestarts.Add(1)
-		w.log.Warn("STATE_DB server restarted; rewriting owned state", "ports", len(w.written))
-		for port, st := range w.written {
-			op := stateOp{set: true, state: st, force: true}
-			if p, ok := w.pending[port]; ok {
-				op = merge(op, p)
-			}
-			w.pending[port] = op
-		}
-		w.restoreRewrite = true
-	}
-	if res.applRestarted {
-		s.RedisRestarts.Add(1)
-		w.log.Warn("APPL_DB server restarted; republishing port configuration", "ports", len(w.cfg.ConfigPorts))
-		w.applRewrite = true
-	}
-	if len(w.held) == 0 {
-		w.retryIn = minRetry
 	}
 	w.answerFlushes()
 }
 
-// hold keeps ko for a later retry, unless newer work for the port is pending.
-func (w *writer) hold(ko keyOp) {
-	if _, newer := w.pending[ko.port]; newer {
-		return
+// finish carries out what the result of the batch in flight means.
+func (w *writer) finish(res *result) {
+	if res.b.probe {
+		w.armProbe()
 	}
-	if h, ok := w.held[ko.port]; ok {
-		ko.op = merge(h, ko.op)
+	out := w.core.finish(res)
+	for _, port := range out.stale {
+		w.log.Info("stale STATE_DB entry deleted", "port", port)
 	}
-	w.held[ko.port] = ko.op
-	w.armRetry()
+	for _, port := range out.notInTable {
+		if !w.reported[port] {
+			w.reported[port] = true
+			w.log.Info("port not in APPL_DB port table, state held back", "port", port)
+		}
+	}
+	for _, rj := range out.rejected {
+		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonicdb.PortTable, rj.ko.port), "err", rj.err)
+	}
+	if out.applRejected > 0 {
+		w.log.Error("redis rejected APPL_DB producer write; retrying", "keys", out.applRejected)
+	}
+	if len(out.acked) > 0 {
+		for _, p := range out.acked {
+			delete(w.reported, p)
+		}
+		w.root.Send(w.cfg.Acks, &messages.StateWritten{Ports: out.acked})
+	}
+	if out.initDoneSent {
+		w.lineage.initDoneSent = true
+		w.cfg.Stats.InitDoneSent.Store(true)
+		w.log.Info("PortInitDone published")
+	}
+	if out.stateRestarted {
+		w.log.Warn("STATE_DB server restarted; rewriting owned state", "ports", len(w.core.pending))
+	}
+	if out.applRestarted {
+		w.log.Warn("APPL_DB server restarted; republishing port configuration", "ports", len(w.cfg.Owned.ConfigPorts))
+	}
+	if out.retry {
+		w.armRetry()
+	} else if len(w.core.held) == 0 {
+		w.retryIn = minRetry
+	}
 }
 
 func (w *writer) armRetry() {
@@ -420,24 +281,12 @@ func (w *writer) armRetry() {
 	}
 	owner, root, self := w, w.root, w.self
 	w.retryTimer = time.AfterFunc(w.retryIn, func() { root.Send(self, &retryTick{owner: owner}) })
-	w.retryIn = min(w.retryIn*2, maxRetry)
+	w.retryIn = min(w.retryIn*2, max(w.cfg.MaxBackoff, minRetry))
 }
 
-func (w *writer) retryHeld() {
-	for port, op := range w.held {
-		op.force = true
-		if p, ok := w.pending[port]; ok {
-			op = merge(op, p)
-		}
-		w.pending[port] = op
-	}
-	clear(w.held)
-}
-
-// answerFlushes answers Flush once nothing is pending or in flight. Held
-// writes do not count: they wait for other daemons, not for Redis.
+// answerFlushes answers Flush once nothing is pending or in flight.
 func (w *writer) answerFlushes() {
-	if len(w.flushes) == 0 || w.busy || len(w.pending) > 0 || w.initDoneWanted || w.applRewrite || w.reconcile != nil {
+	if len(w.flushes) == 0 || !w.core.drained() {
 		return
 	}
 	for _, p := range w.flushes {

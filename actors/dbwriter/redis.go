@@ -24,6 +24,8 @@ type batch struct {
 	ops []keyOp
 	// appl are producer-protocol sets for APPL_DB, written after ops.
 	appl []applSet
+	// initDone: appl ends with PortInitDone, asked for by portstate.
+	initDone bool
 	// restoreCount, when set, rewrites WARM_RESTART_TABLE|portsyncd.
 	restoreCount *int64
 	// probe asks for a check that no server restarted.
@@ -98,6 +100,25 @@ func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	res := &result{b: b}
 	appl, state := w.dbs.Appl, w.dbs.State
+	// APPL_DB first: on a cold start the port configuration and
+	// PortConfigDone precede every STATE_DB write, as in SONiC's start-up.
+	if len(b.appl) > 0 {
+		pipe := appl.Client.Pipeline()
+		for _, a := range b.appl {
+			sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
+		}
+		_, err := pipe.Exec(ctx)
+		if err != nil && !sonicdb.IsRedisError(err) {
+			return nil, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
+		}
+		// A rejected producer write is not retried in a loop: the core
+		// holds it and the actor tries again later.
+		res.applDone = err == nil
+		if appl.Restarted() {
+			res.applRestarted = true
+			clear(w.inPortTable)
+		}
+	}
 	if b.present != nil {
 		stale, err := w.deleteStale(ctx, b.present)
 		if err != nil {
@@ -181,26 +202,6 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 		}
 	}
 
-	if len(b.appl) > 0 {
-		pipe := appl.Client.Pipeline()
-		cmds := make([]*redis.Cmd, len(b.appl))
-		for i, a := range b.appl {
-			cmds[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			if !sonicdb.IsRedisError(err) {
-				return nil, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
-			}
-			// A rejected producer write is not retried in a loop: it is
-			// logged and counted by the actor, which tries again later.
-			return res, nil
-		}
-		res.applDone = true
-		if appl.Restarted() {
-			res.applRestarted = true
-			clear(w.inPortTable)
-		}
-	}
 	return res, nil
 }
 

@@ -33,26 +33,30 @@ type Start struct {
 	Dump    []messages.LinkEvent
 }
 
-// Config wires netlinkrx.
+// Config is netlinkrx's wiring; it does not change after spawn.
 type Config struct {
-	Router  *actor.PID // portstate router, receives LinkBatch
+	Ports   *actor.PID // portstate: receives LinkBatch
 	Credits *messages.Credits
 	RcvBuf  int // requested listen socket receive buffer, bytes
 	Logger  *slog.Logger
 	Stats   *Stats
-	// Initial is used once, by the first incarnation; a restarted netlinkrx
+	// Initial is used by the first incarnation only; a restarted netlinkrx
 	// opens new sockets and dumps again.
-	Initial atomic.Pointer[Start]
+	Initial *Start
 }
 
 // New returns the props of the netlinkrx actor.
-func New(cfg *Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &receiver{cfg: cfg} })
+func New(cfg Config) *actor.Props {
+	var incarnations atomic.Uint64
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &receiver{cfg: cfg, first: incarnations.Add(1) == 1}
+	})
 }
 
 type receiver struct {
-	cfg *Config
-	rd  *reader
+	cfg   Config
+	first bool
+	rd    *reader
 }
 
 // maxQueuedReads bounds the datagrams read without blocking per batch.
@@ -82,6 +86,8 @@ func (r *receiver) Receive(ctx actor.Context) {
 		}
 	case *messages.InjectFault:
 		actors.Fail(msg)
+	case *messages.Heartbeat:
+		ctx.Respond(&messages.Alive{})
 	case *readerFailed:
 		if msg.rd != r.rd {
 			return // the reader of an incarnation before a restart
@@ -104,7 +110,7 @@ func (r *receiver) Receive(ctx actor.Context) {
 
 func (r *receiver) start(ctx actor.Context) {
 	rd := &reader{
-		cfg:     r.cfg,
+		cfg:     &r.cfg,
 		root:    ctx.ActorSystem().Root,
 		self:    ctx.Self(),
 		dec:     NewDecoder(),
@@ -113,7 +119,7 @@ func (r *receiver) start(ctx actor.Context) {
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	if st := r.cfg.Initial.Swap(nil); st != nil {
+	if st := r.cfg.Initial; r.first && st != nil {
 		rd.socks, rd.initial = st.Sockets, st.Dump
 	} else {
 		socks, err := Open(r.cfg.RcvBuf)
@@ -290,6 +296,6 @@ func (rd *reader) send(events []messages.LinkEvent, dump bool) bool {
 	}
 	rd.cfg.Stats.Batches.Add(1)
 	rd.cfg.Stats.Events.Add(uint64(len(events)))
-	rd.root.Send(rd.cfg.Router, &messages.LinkBatch{Events: events, Dump: dump})
+	rd.root.Send(rd.cfg.Ports, &messages.LinkBatch{Events: events, Dump: dump})
 	return true
 }

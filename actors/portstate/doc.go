@@ -1,12 +1,16 @@
 // Package portstate decides what SONiC's STATE_DB must say about each port.
 //
-// The router applies SONiC's filters to every link event (Classify), tracks
-// ifindex to name (renames delete the old name's key), reconciles its view
-// against each complete dump, and gives each event to the actor of that port
-// name, so that every write of a STATE_DB key comes from one actor, in order.
-// It keeps the set of configured ports still waiting for their first
-// acknowledged STATE_DB write and asks dbwriter for PortInitDone once that
-// set is empty.
+// Core is the decision, pure and table-tested: it applies SONiC's filters to
+// every link event (Classify), tracks ifindex to name (a rename deletes the
+// old name's key), reconciles its view against each complete dump, keeps the
+// set of configured ports still waiting for their first acknowledged
+// STATE_DB write, and says when PortInitDone is due. OldInterfaces and
+// Pending are the start-up rules (SONIC_SPEC.md section 2.5 and 2.6), used by
+// package startup, so every SONiC rule about ports lives here once.
+//
+// The actor is a thin shell over one Core: it takes LinkBatches from
+// netlinkrx and acknowledgements from dbwriter, and sends dbwriter one
+// StateOps per batch. It runs on its sender's goroutine (actors.Inline).
 //
 // It never does I/O: not netlink (netlinkrx) and not Redis (dbwriter).
 package portstate

@@ -33,17 +33,17 @@ func TestClassify(t *testing.T) {
 		name       string
 		ev         messages.LinkEvent
 		want       Verdict
-		wantReason string
+		wantReason Reason
 	}{
 		// Rule by rule.
-		{"ethernet newlink updates", newlink("Ethernet0"), Update, ""},
-		{"portchannel newlink updates", newlink("PortChannel0001"), Update, ""},
-		{"Ethernet alone is a port name", newlink("Ethernet"), Update, ""},
-		{"PortChannel alone is a port name", newlink("PortChannel"), Update, ""},
-		{"15-byte name", newlink("Ethernet1234567"), Update, ""},
-		{"newlink of a link that is down updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Flags = 0 }), Update, ""},
-		{"ethernet dellink deletes", with(newlink("Ethernet0"), del), Delete, ""},
-		{"portchannel dellink deletes", with(newlink("PortChannel5"), del), Delete, ""},
+		{"ethernet newlink updates", newlink("Ethernet0"), Update, ReasonNone},
+		{"portchannel newlink updates", newlink("PortChannel0001"), Update, ReasonNone},
+		{"Ethernet alone is a port name", newlink("Ethernet"), Update, ReasonNone},
+		{"PortChannel alone is a port name", newlink("PortChannel"), Update, ReasonNone},
+		{"15-byte name", newlink("Ethernet1234567"), Update, ReasonNone},
+		{"newlink of a link that is down updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Flags = 0 }), Update, ReasonNone},
+		{"ethernet dellink deletes", with(newlink("Ethernet0"), del), Delete, ReasonNone},
+		{"portchannel dellink deletes", with(newlink("PortChannel5"), del), Delete, ReasonNone},
 		{"bridge family ignored", with(newlink("Ethernet0"), bridgeFamily), Ignore, ReasonFamily},
 		{"inet family ignored", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Family = 2 }), Ignore, ReasonFamily},
 		{"bridge family dellink ignored", with(newlink("Ethernet0"), all(bridgeFamily, del)), Ignore, ReasonFamily},
@@ -59,14 +59,14 @@ func TestClassify(t *testing.T) {
 		{"team ignored", with(newlink("PortChannel1"), team), Ignore, ReasonTeam},
 		{"team dellink ignored", with(newlink("PortChannel1"), all(team, del)), Ignore, ReasonTeam},
 		{"team kind on an Ethernet name ignored", with(newlink("Ethernet0"), team), Ignore, ReasonTeam},
-		{"bridge kind is not team", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "bridge" }), Update, ""},
-		{"kind compared exactly", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "Team" }), Update, ""},
+		{"bridge kind is not team", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "bridge" }), Update, ReasonNone},
+		{"kind compared exactly", with(newlink("PortChannel1"), func(e *messages.LinkEvent) { e.InfoKind = "Team" }), Update, ReasonNone},
 		{"dellink with master ignored", with(newlink("Ethernet0"), all(del, master)), Ignore, ReasonMaster},
-		{"newlink with master updates", with(newlink("Ethernet0"), master), Update, ""},
+		{"newlink with master updates", with(newlink("Ethernet0"), master), Update, ReasonNone},
 		{"old interface ignored", with(newlink("Ethernet0"), old), Ignore, ReasonOld},
 		{"old dellink ignored", with(newlink("Ethernet0"), all(old, del)), Ignore, ReasonOld},
 		{"old newlink with master ignored", with(newlink("Ethernet0"), all(old, master)), Ignore, ReasonOld},
-		{"index next to an old one updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Index = oldIndex + 1 }), Update, ""},
+		{"index next to an old one updates", with(newlink("Ethernet0"), func(e *messages.LinkEvent) { e.Index = oldIndex + 1 }), Update, ReasonNone},
 		// Precedence follows SONiC's order of checks.
 		{"family before name", with(newlink("eth0"), bridgeFamily), Ignore, ReasonFamily},
 		{"family before everything", with(newlink("PortChannel1"), all(bridgeFamily, team, del, master, old)), Ignore, ReasonFamily},
@@ -82,7 +82,7 @@ func TestClassify(t *testing.T) {
 			isOld := func(idx uint32) bool { return idx == oldIndex }
 			got, reason := Classify(tt.ev, isOld)
 			if got != tt.want || reason != tt.wantReason {
-				t.Errorf("Classify = %v %q, want %v %q", got, reason, tt.want, tt.wantReason)
+				t.Errorf("Classify = %v %v, want %v %v", got, reason, tt.want, tt.wantReason)
 			}
 		})
 	}

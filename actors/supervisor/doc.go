@@ -1,8 +1,11 @@
-// Package supervisor starts portsyncd the way SONiC's portsyncd starts
-// (SONIC_SPEC.md section 2), then runs the actor pipeline under a supervisor
-// actor that restarts failed actors and gives up, with an error, when
-// restarts come too often.
+// Package supervisor is the parent of portsyncd's actors: it spawns them
+// (through a function it is given) and decides, when one fails, whether it is
+// restarted or the process gives up. More than MaxRestarts restarts within
+// Window ends the daemon with an error, so that systemd or SONiC's
+// supervisord starts a clean process: a daemon that runs on with wrong state
+// is worse than one that exits.
 //
-// It owns the order of start-up and shutdown. It never decides what a link
-// event means (portstate) nor how state is written (dbwriter).
+// It owns restart policy and escalation only: not the start-up sequence
+// (startup), nor signals (cmd/portsyncd), nor the watchdog and drain
+// (daemon), nor any decision about ports.
 package supervisor

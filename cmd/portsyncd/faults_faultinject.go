@@ -13,7 +13,7 @@ import (
 
 // faults delivers injected faults in test builds: on SIGUSR2 every line of
 // the file named by $PORTSYNCD_FAULT_FILE is a target ("dbwriter",
-// "port:Ethernet0", or "wedge:netlinkrx" to block instead of panic).
+// "portstate", or "wedge:netlinkrx" to block instead of panic).
 func faults() <-chan messages.InjectFault {
 	out := make(chan messages.InjectFault, 16)
 	sig := make(chan os.Signal, 1)

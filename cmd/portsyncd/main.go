@@ -20,7 +20,7 @@ import (
 	"github.com/lmittmann/tint"
 	"golang.org/x/sys/unix"
 
-	"github.com/sonic-go/portsyncd/actors/supervisor"
+	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -104,19 +104,9 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	dump := make(chan struct{}, 1)
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	go func() {
-		for range usr1 {
-			select {
-			case dump <- struct{}{}:
-			default:
-			}
-		}
-	}()
-
-	err = supervisor.Run(ctx, dbs, supervisor.Options{
+	req := requests()
+	req.Faults = faults()
+	err = daemon.Run(ctx, dbs, daemon.Options{
 		RcvBuf:        *rcvbuf,
 		MaxRestarts:   *maxRestarts,
 		RestartWindow: *restartWindow,
@@ -124,11 +114,9 @@ func run(args []string, stderr io.Writer) int {
 		Credits:       256,
 		Watchdog:      2 * time.Second,
 		DrainTimeout:  1500 * time.Millisecond,
-		DumpState:     dump,
-		Faults:        faults(),
 		Logger:        log,
 		LibLogger:     libLog,
-	}, nil)
+	}, req, nil)
 	if err != nil {
 		log.Error("portsyncd stopped", "err", err)
 		return exitFailure

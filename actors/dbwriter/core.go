@@ -1,0 +1,283 @@
+package dbwriter
+
+import (
+	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonicdb"
+)
+
+// Owned is the APPL_DB and STATE_DB state portsyncd owns beyond the ports'
+// STATE_DB entries, fixed at start-up: what a cold start publishes, and what
+// is written again after a server restart.
+type Owned struct {
+	// ConfigPorts are published to APPL_DB PORT_TABLE on a cold start, then
+	// PortConfigDone with their count; on a warm start neither. Both are
+	// published again when the APPL_DB server restarted.
+	ConfigPorts []sonicdb.Port
+	ColdStart   bool
+	// RestoreCount is STATE_DB WARM_RESTART_TABLE|portsyncd restore_count.
+	RestoreCount int64
+}
+
+// core is dbwriter's state machine, with no Redis, no actor and no clock:
+// it coalesces what portstate decided into one pending operation per port,
+// says what the next batch to Redis holds, and takes the batch's result.
+type core struct {
+	owned Owned
+	// pending holds the coalesced, not yet sent work: at most one op per
+	// port, so memory is bounded by the number of ports, however long Redis
+	// is away.
+	pending map[string]stateOp
+	// written is the state last sent for each port; an update equal to it
+	// changes nothing and is dropped.
+	written map[string]messages.PortState
+	// held are HSETs that could not be written yet (port not in APPL_DB
+	// PORT_TABLE, or rejected by Redis), until a retry or newer work.
+	held map[string]stateOp
+	// reconcile is the newest dump's link names, until its stale STATE_DB
+	// entries are deleted.
+	reconcile map[string]bool
+
+	busy           bool // a batch is with Redis
+	configWanted   bool // publish ConfigPorts (and PortConfigDone)
+	initDoneWanted bool // publish PortInitDone
+	initDoneSent   bool
+	applHeld       bool // an APPL_DB write was rejected: wait for the retry
+	restoreWanted  bool // rewrite restore_count
+	probeDue       bool // check the servers did not restart
+
+	stats *Stats
+}
+
+func newCore(owned Owned, initDoneSent bool, stats *Stats) *core {
+	return &core{
+		owned:        owned,
+		pending:      make(map[string]stateOp),
+		written:      make(map[string]messages.PortState),
+		held:         make(map[string]stateOp),
+		configWanted: owned.ColdStart,
+		initDoneSent: initDoneSent,
+		stats:        stats,
+	}
+}
+
+// take folds portstate's decisions into the pending work.
+func (c *core) take(m *messages.StateOps) {
+	for _, op := range m.Ops {
+		c.add(op.Port, stateOp{del: op.Del, set: op.Set, state: op.State, force: op.Force})
+	}
+	if m.Present != nil {
+		c.reconcile = m.Present
+	}
+	if m.InitDone && !c.initDoneSent {
+		c.initDoneWanted = true
+	}
+}
+
+// add coalesces op into the pending work for port: the newest state wins and
+// a DEL supersedes what came before it.
+func (c *core) add(port string, op stateOp) {
+	if h, ok := c.held[port]; ok {
+		op = merge(h, op)
+		delete(c.held, port)
+	}
+	if p, ok := c.pending[port]; ok {
+		c.stats.Coalesced.Add(1)
+		c.pending[port] = merge(p, op)
+		return
+	}
+	if op.set && !op.del && !op.force {
+		if st, ok := c.written[port]; ok && st == op.state {
+			c.stats.Unchanged.Add(1)
+			return
+		}
+	}
+	c.pending[port] = op
+}
+
+// next returns the batch to hand to Redis, or nil when a batch is in flight
+// or nothing is to be written. While a batch is in flight new work
+// accumulates and coalesces, so batches grow with Redis's round-trip time.
+func (c *core) next() *batch {
+	if c.busy {
+		return nil
+	}
+	b := &batch{}
+	if len(c.pending) > 0 {
+		b.ops = make([]keyOp, 0, len(c.pending))
+		for port, op := range c.pending {
+			b.ops = append(b.ops, keyOp{port: port, op: op})
+			if op.del {
+				delete(c.written, port)
+			}
+			if op.set {
+				c.written[port] = op.state
+			}
+		}
+		clear(c.pending)
+	}
+	if !c.applHeld {
+		if c.configWanted {
+			for _, p := range c.owned.ConfigPorts {
+				b.appl = append(b.appl, applSet{key: p.Name, fields: p.Fields})
+			}
+			if c.owned.ColdStart {
+				b.appl = append(b.appl, portConfigDone(len(c.owned.ConfigPorts)))
+			}
+			if c.initDoneSent {
+				b.appl = append(b.appl, portInitDone())
+			}
+		}
+		// PortInitDone was asked for only after Redis had acknowledged the
+		// STATE_DB writes of every configured port, in earlier batches.
+		if c.initDoneWanted && !c.initDoneSent {
+			b.appl = append(b.appl, portInitDone())
+			b.initDone = true
+		}
+	}
+	if c.restoreWanted {
+		n := c.owned.RestoreCount
+		b.restoreCount = &n
+	}
+	b.present, c.reconcile = c.reconcile, nil
+	// Any batch notices a restarted server; an idle writer sends an empty
+	// one now and then for that alone.
+	b.probe, c.probeDue = c.probeDue, false
+	if len(b.ops) == 0 && len(b.appl) == 0 && b.restoreCount == nil && b.present == nil && !b.probe {
+		return nil
+	}
+	c.busy = true
+	c.stats.Batches.Add(1)
+	if n := uint64(len(b.ops)); n > c.stats.MaxBatch.Load() {
+		c.stats.MaxBatch.Store(n)
+	}
+	return b
+}
+
+func portConfigDone(n int) applSet {
+	return applSet{key: sonicdb.PortConfigDone, fields: []string{"count", itoa(n)}}
+}
+
+func portInitDone() applSet {
+	return applSet{key: sonicdb.PortInitDone, fields: []string{"lanes", "0"}}
+}
+
+// outcome is what a finished batch means for the actor: whom to tell, what
+// to log, whether to retry later.
+type outcome struct {
+	acked          []string // ports whose STATE_DB write Redis acknowledged
+	stale          []string // stale STATE_DB entries deleted
+	notInTable     []string // newly held: not in APPL_DB PORT_TABLE
+	rejected       []rejection
+	applRejected   int // producer writes Redis rejected
+	initDoneSent   bool
+	stateRestarted bool // rewriting everything this daemon owns in STATE_DB
+	applRestarted  bool // republishing the port configuration
+	retry          bool // held work waits: arm the retry timer
+}
+
+// finish takes the result of the batch in flight.
+func (c *core) finish(res *result) outcome {
+	c.busy = false
+	s, b := c.stats, res.b
+	var out outcome
+	if res.attempts > 1 {
+		s.ConnRetries.Add(uint64(res.attempts - 1))
+	}
+	for _, ko := range b.ops {
+		if ko.op.del {
+			s.Deletes.Add(1)
+		}
+	}
+	s.Writes.Add(uint64(len(res.acked)))
+	out.acked = res.acked
+	for _, port := range res.stale {
+		delete(c.written, port)
+		s.Reconciled.Add(1)
+	}
+	out.stale = res.stale
+	for _, ko := range res.notInTable {
+		delete(c.written, ko.port)
+		s.NotInTable.Add(1)
+		out.notInTable = append(out.notInTable, ko.port)
+		out.retry = c.hold(ko) || out.retry
+	}
+	for _, rj := range res.rejected {
+		delete(c.written, rj.ko.port)
+		s.Rejected.Add(1)
+		out.rejected = append(out.rejected, rj)
+		out.retry = c.hold(rj.ko) || out.retry
+	}
+	if len(b.appl) > 0 {
+		if res.applDone {
+			c.configWanted = false
+			if b.initDone {
+				c.initDoneWanted = false
+				c.initDoneSent = true
+				out.initDoneSent = true
+			}
+		} else {
+			s.Rejected.Add(1)
+			out.applRejected = len(b.appl)
+			c.applHeld = true
+			out.retry = true
+		}
+	}
+	if b.restoreCount != nil {
+		c.restoreWanted = false
+	}
+	if res.stateRestarted {
+		// The server lost everything: send again all the state this daemon
+		// owns, older than anything pending.
+		s.RedisRestarts.Add(1)
+		out.stateRestarted = true
+		for port, st := range c.written {
+			op := stateOp{set: true, state: st, force: true}
+			if p, ok := c.pending[port]; ok {
+				op = merge(op, p)
+			}
+			c.pending[port] = op
+		}
+		c.restoreWanted = true
+	}
+	if res.applRestarted {
+		s.RedisRestarts.Add(1)
+		out.applRestarted = true
+		c.configWanted = true
+	}
+	return out
+}
+
+// hold keeps ko for a later retry, unless newer work for the port is
+// pending; it reports whether anything is held.
+func (c *core) hold(ko keyOp) bool {
+	if _, newer := c.pending[ko.port]; newer {
+		return false
+	}
+	if h, ok := c.held[ko.port]; ok {
+		ko.op = merge(h, ko.op)
+	}
+	c.held[ko.port] = ko.op
+	return true
+}
+
+// retry makes held work pending again (the retry timer fired).
+func (c *core) retry() {
+	c.applHeld = false
+	for port, op := range c.held {
+		op.force = true
+		if p, ok := c.pending[port]; ok {
+			op = merge(op, p)
+		}
+		c.pending[port] = op
+	}
+	clear(c.held)
+}
+
+// probe asks the next batch to check that no server restarted.
+func (c *core) probe() { c.probeDue = true }
+
+// drained reports whether nothing is pending or in flight. Held writes do
+// not count: they wait for other daemons, not for Redis.
+func (c *core) drained() bool {
+	return !c.busy && len(c.pending) == 0 && !c.initDoneWanted && !c.configWanted && c.reconcile == nil
+}

@@ -1,0 +1,315 @@
+package dbwriter
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonicdb"
+)
+
+var (
+	up   = messages.PortState{AdminUp: true, OperUp: true, MTU: 9100}
+	down = messages.PortState{MTU: 9100}
+)
+
+func setOp(port string, st messages.PortState) messages.PortOp {
+	return messages.PortOp{Port: port, Set: true, State: st}
+}
+
+func delOp(port string) messages.PortOp { return messages.PortOp{Port: port, Del: true} }
+
+func ops(o ...messages.PortOp) *messages.StateOps { return &messages.StateOps{Ops: o} }
+
+// view is a batch as a test compares it.
+type view struct {
+	Ops     map[string]stateOp
+	Appl    []string // keys, in order
+	Restore *int64
+	Present map[string]bool
+	Probe   bool
+}
+
+func viewOf(b *batch) *view {
+	if b == nil {
+		return nil
+	}
+	v := &view{Ops: map[string]stateOp{}, Restore: b.restoreCount, Present: b.present, Probe: b.probe}
+	for _, ko := range b.ops {
+		v.Ops[ko.port] = ko.op
+	}
+	for _, a := range b.appl {
+		v.Appl = append(v.Appl, a.key)
+	}
+	return v
+}
+
+// acked is a result in which Redis took every command of b.
+func acked(b *batch) *result {
+	res := &result{b: b, applDone: true, attempts: 1}
+	for _, ko := range b.ops {
+		if ko.op.set {
+			res.acked = append(res.acked, ko.port)
+		}
+	}
+	slices.Sort(res.acked)
+	return res
+}
+
+var cmpOpts = []cmp.Option{cmp.AllowUnexported(stateOp{}), cmpopts.EquateEmpty()}
+
+func checkNext(t *testing.T, c *core, want *view) *batch {
+	t.Helper()
+	b := c.next()
+	if diff := cmp.Diff(want, viewOf(b), cmpOpts...); diff != "" {
+		t.Fatalf("next batch (-want +got):\n%s", diff)
+	}
+	return b
+}
+
+func cold(ports ...string) Owned {
+	o := Owned{ColdStart: true, RestoreCount: 0}
+	for _, p := range ports {
+		o.ConfigPorts = append(o.ConfigPorts, sonicdb.Port{Name: p, Fields: []string{"lanes", "0"}})
+	}
+	return o
+}
+
+var warm = Owned{RestoreCount: 4}
+
+func n64(n int64) *int64 { return &n }
+
+// TestCore has one row per rule of the writer: SONIC_SPEC.md sections 2.4,
+// 2.7, 4.6, 4.7 and our section 8.
+func TestCore(t *testing.T) {
+	tests := []struct {
+		name  string
+		owned Owned
+		run   func(t *testing.T, c *core)
+	}{
+		{"8 coalescing: the newest state of a port wins", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up), setOp("Ethernet4", up)))
+			c.take(ops(setOp("Ethernet0", down)))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: down}, "Ethernet4": {set: true, state: up}}})
+			if c.stats.Coalesced.Load() != 1 {
+				t.Errorf("coalesced = %d, want 1", c.stats.Coalesced.Load())
+			}
+		}},
+		{"8 a DEL supersedes the state before it (4.6)", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up), delOp("Ethernet0")))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {del: true}}})
+		}},
+		{"8 DEL then re-create: DEL first, then the new state", warm, func(t *testing.T, c *core) {
+			c.take(ops(delOp("Ethernet0"), setOp("Ethernet0", up)))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {del: true, set: true, state: up}}})
+		}},
+		{"8 a state equal to the one written is not written again", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(acked(c.next()))
+			c.take(ops(setOp("Ethernet0", up)))
+			checkNext(t, c, nil)
+			if c.stats.Unchanged.Load() != 1 {
+				t.Errorf("unchanged = %d, want 1", c.stats.Unchanged.Load())
+			}
+		}},
+		{"8 forced (after a dump) is written even when unchanged", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(acked(c.next()))
+			op := setOp("Ethernet0", up)
+			op.Force = true
+			c.take(ops(op))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up, force: true}}})
+		}},
+		{"8 one batch in flight: newer work waits and coalesces", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			b := c.next()
+			c.take(ops(setOp("Ethernet0", down)))
+			c.take(ops(setOp("Ethernet0", up)))
+			checkNext(t, c, nil)
+			out := c.finish(acked(b))
+			if diff := cmp.Diff([]string{"Ethernet0"}, out.acked); diff != "" {
+				t.Errorf("acked (-want +got):\n%s", diff)
+			}
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up}}})
+		}},
+		{"2.4 cold start: the first batch publishes every port, then PortConfigDone", cold("Ethernet0", "Ethernet4"), func(t *testing.T, c *core) {
+			b := checkNext(t, c, &view{Appl: []string{"Ethernet0", "Ethernet4", "PortConfigDone"}})
+			if diff := cmp.Diff([]string{"count", "2"}, b.appl[2].fields); diff != "" {
+				t.Errorf("PortConfigDone fields (-want +got):\n%s", diff)
+			}
+			c.finish(acked(b))
+			checkNext(t, c, nil)
+		}},
+		{"2.4 cold start with no ports: PortConfigDone count 0", cold(), func(t *testing.T, c *core) {
+			b := checkNext(t, c, &view{Appl: []string{"PortConfigDone"}})
+			if diff := cmp.Diff([]string{"count", "0"}, b.appl[0].fields); diff != "" {
+				t.Errorf("PortConfigDone fields (-want +got):\n%s", diff)
+			}
+		}},
+		{"2.4 warm start publishes nothing", warm, func(t *testing.T, c *core) {
+			checkNext(t, c, nil)
+		}},
+		{"2.7 PortInitDone is published when asked, once", warm, func(t *testing.T, c *core) {
+			c.take(&messages.StateOps{InitDone: true})
+			b := checkNext(t, c, &view{Appl: []string{"PortInitDone"}})
+			if diff := cmp.Diff([]string{"lanes", "0"}, b.appl[0].fields); diff != "" {
+				t.Errorf("PortInitDone fields (-want +got):\n%s", diff)
+			}
+			if out := c.finish(acked(b)); !out.initDoneSent {
+				t.Errorf("PortInitDone not reported sent")
+			}
+			c.take(&messages.StateOps{InitDone: true})
+			checkNext(t, c, nil)
+		}},
+		{"2.7 PortInitDone asked while another batch is in flight is sent in the next", cold(), func(t *testing.T, c *core) {
+			b := c.next() // PortConfigDone
+			c.take(&messages.StateOps{InitDone: true})
+			if out := c.finish(acked(b)); out.initDoneSent {
+				t.Errorf("PortInitDone reported sent with a batch that did not hold it")
+			}
+			checkNext(t, c, &view{Appl: []string{"PortInitDone"}})
+		}},
+		{"2.7 an incarnation after PortInitDone never publishes it again", warm, func(t *testing.T, _ *core) {
+			c := newCore(warm, true, &Stats{})
+			c.take(&messages.StateOps{InitDone: true})
+			checkNext(t, c, nil)
+		}},
+		{"a rejected APPL_DB write waits for the retry", cold("Ethernet0"), func(t *testing.T, c *core) {
+			b := c.next()
+			res := acked(b)
+			res.applDone = false
+			if out := c.finish(res); !out.retry || out.applRejected != 2 {
+				t.Errorf("outcome %+v, want a retry of 2 keys", out)
+			}
+			c.take(ops(setOp("Ethernet0", up)))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up}}})
+			c.finish(acked(&batch{}))
+			c.retry()
+			checkNext(t, c, &view{Appl: []string{"Ethernet0", "PortConfigDone"}})
+		}},
+		{"4.7 a port not in APPL_DB PORT_TABLE is held and retried with force", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			b := c.next()
+			res := &result{b: b, applDone: true, notInTable: []keyOp{{port: "Ethernet0", op: stateOp{set: true, state: up}}}}
+			out := c.finish(res)
+			if !out.retry || !slices.Equal(out.notInTable, []string{"Ethernet0"}) {
+				t.Errorf("outcome %+v, want Ethernet0 held and a retry", out)
+			}
+			checkNext(t, c, nil)
+			if !c.drained() {
+				t.Errorf("held work counts as pending for a drain")
+			}
+			c.retry()
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up, force: true}}})
+		}},
+		{"a rejected write is held, newer work for the port replaces it", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			b := c.next()
+			res := &result{b: b, applDone: true, rejected: []rejection{{ko: keyOp{port: "Ethernet0", op: stateOp{set: true, state: up}}, err: errors.New("WRONGTYPE")}}}
+			if out := c.finish(res); len(out.rejected) != 1 || !out.retry {
+				t.Errorf("outcome %+v, want one rejection and a retry", out)
+			}
+			c.take(ops(delOp("Ethernet0")))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {del: true}}})
+			if len(c.held) != 0 {
+				t.Errorf("held = %v, want nothing", c.held)
+			}
+		}},
+		{"8 STATE_DB restarted: everything written is rewritten, and restore_count", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up), setOp("Ethernet4", down), delOp("Ethernet8")))
+			c.finish(acked(c.next()))
+			c.take(ops(setOp("Ethernet4", up)))
+			b := c.next()
+			res := acked(b)
+			res.stateRestarted = true
+			if out := c.finish(res); !out.stateRestarted {
+				t.Errorf("restart not reported")
+			}
+			checkNext(t, c, &view{Ops: map[string]stateOp{
+				"Ethernet0": {set: true, state: up, force: true},
+				"Ethernet4": {set: true, state: up, force: true},
+			}, Restore: n64(4)})
+		}},
+		{"8 APPL_DB restarted: configuration, PortConfigDone and PortInitDone again", cold("Ethernet0"), func(t *testing.T, c *core) {
+			c.finish(acked(c.next()))
+			c.take(&messages.StateOps{InitDone: true})
+			c.finish(acked(c.next()))
+			c.probe()
+			res := acked(c.next())
+			res.applRestarted = true
+			c.finish(res)
+			checkNext(t, c, &view{Appl: []string{"Ethernet0", "PortConfigDone", "PortInitDone"}})
+		}},
+		{"8 APPL_DB restarted on a warm start: configuration, no PortConfigDone", Owned{ConfigPorts: cold("Ethernet0").ConfigPorts}, func(t *testing.T, c *core) {
+			c.probe()
+			res := acked(c.next())
+			res.applRestarted = true
+			c.finish(res)
+			checkNext(t, c, &view{Appl: []string{"Ethernet0"}})
+		}},
+		{"8 after a dump, stale entries are reconciled in the next batch", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(acked(c.next()))
+			c.take(&messages.StateOps{Present: map[string]bool{"Ethernet4": true}})
+			b := checkNext(t, c, &view{Present: map[string]bool{"Ethernet4": true}})
+			res := acked(b)
+			res.stale = []string{"Ethernet0"}
+			c.finish(res)
+			// Ethernet0 is no longer known as written: its state is new again.
+			c.take(ops(setOp("Ethernet0", up)))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up}}})
+		}},
+		{"8 an idle writer probes for restarted servers with an empty batch", warm, func(t *testing.T, c *core) {
+			c.probe()
+			checkNext(t, c, &view{Probe: true})
+		}},
+		{"drained only when nothing is pending or in flight", cold(), func(t *testing.T, c *core) {
+			if c.drained() {
+				t.Errorf("drained before the configuration was published")
+			}
+			b := c.next()
+			if c.drained() {
+				t.Errorf("drained with a batch in flight")
+			}
+			c.finish(acked(b))
+			if !c.drained() {
+				t.Errorf("not drained after the last batch")
+			}
+		}},
+		{"connection retries and deletes are counted", warm, func(t *testing.T, c *core) {
+			c.take(ops(delOp("Ethernet0")))
+			res := acked(c.next())
+			res.attempts = 3
+			c.finish(res)
+			if c.stats.ConnRetries.Load() != 2 || c.stats.Deletes.Load() != 1 {
+				t.Errorf("retries %d deletes %d, want 2 and 1", c.stats.ConnRetries.Load(), c.stats.Deletes.Load())
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, newCore(tt.owned, false, &Stats{}))
+		})
+	}
+}
+
+// TestCoreBoundedByPorts: however many updates come while Redis is away,
+// pending work holds one op per port.
+func TestCoreBoundedByPorts(t *testing.T) {
+	c := newCore(warm, false, &Stats{})
+	c.take(ops(setOp("Ethernet0", up)))
+	inFlight := c.next()
+	for i := 0; i < 10000; i++ {
+		st := messages.PortState{MTU: uint32(1500 + i%2)}
+		c.take(ops(setOp("Ethernet0", st), setOp("Ethernet4", st)))
+	}
+	if got := slices.Sorted(maps.Keys(c.pending)); !slices.Equal(got, []string{"Ethernet0", "Ethernet4"}) {
+		t.Errorf("pending ports = %v", got)
+	}
+	_ = inFlight
+}

@@ -1,0 +1,184 @@
+package portstate
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/sonic-go/portsyncd/messages"
+)
+
+// Start is what SONiC's start-up established for the core: the configured
+// ports still awaited before PortInitDone (step 4 and 5) and the ifindexes of
+// old interfaces (step 6).
+type Start struct {
+	Pending []string
+	Old     map[uint32]bool
+}
+
+// Core holds portsyncd's view of the kernel's links and decides, for each
+// batch of link events, what STATE_DB must say (SONIC_SPEC.md sections 2.7
+// and 4, and our section 8). It does no I/O and reads no clock: the portstate
+// actor feeds it and carries out what it returns.
+type Core struct {
+	old     map[uint32]bool
+	byIndex map[uint32]string // tracked links: ifindex -> port name
+	pending map[string]bool   // configured ports whose state is not yet acknowledged
+
+	sawBatch       bool
+	initDoneAsked  bool
+	awaitingResync bool
+}
+
+// Rename is a link that kept its ifindex and changed its name.
+type Rename struct {
+	Index    uint32
+	From, To string
+}
+
+// Vanished is a link a dump no longer holds although no DELLINK came.
+type Vanished struct {
+	Index uint32
+	Name  string
+}
+
+// Effects is what a batch, or an acknowledgement, requires.
+type Effects struct {
+	// Ops are the STATE_DB operations, in the order the events came.
+	Ops []messages.PortOp
+	// Present is set after a complete dump: the names of its links.
+	Present map[string]bool
+	// InitDone: publish PortInitDone (at most once per Core).
+	InitDone bool
+	// Renamed and Vanished are reported so the actor can log them.
+	Renamed  []Rename
+	Vanished []Vanished
+	// Ignored counts the events SONiC's filters dropped, by Reason.
+	Ignored [numReasons]uint32
+}
+
+// Empty reports whether the effects ask for nothing to be written.
+func (e *Effects) Empty() bool {
+	return len(e.Ops) == 0 && e.Present == nil && !e.InitDone
+}
+
+// NewCore returns a core that starts from st.
+func NewCore(st Start) *Core {
+	c := &Core{
+		old:     st.Old,
+		byIndex: make(map[uint32]string),
+		pending: make(map[string]bool, len(st.Pending)),
+	}
+	for _, p := range st.Pending {
+		c.pending[p] = true
+	}
+	return c
+}
+
+// AwaitResync makes the core drop live events until a complete dump: a
+// restarted portstate knows nothing it can trust.
+func (c *Core) AwaitResync() { c.awaitingResync = true }
+
+// Batch decides what one batch of link events requires. ops is reused for
+// Effects.Ops, so a caller that hands the slice on must pass a fresh one.
+func (c *Core) Batch(b *messages.LinkBatch, ops []messages.PortOp) Effects {
+	fx := Effects{Ops: ops[:0]}
+	if c.awaitingResync && !b.Dump {
+		return fx
+	}
+	c.awaitingResync = false
+	c.sawBatch = true
+	if b.Dump {
+		c.reconcile(b.Events, &fx)
+		fx.Present = present(b.Events)
+	}
+	for i := range b.Events {
+		c.handle(&b.Events[i], b.Dump, &fx)
+	}
+	fx.InitDone = c.initDone()
+	return fx
+}
+
+// Written takes Redis's acknowledgement of ports' STATE_DB writes (section
+// 2.7: a port leaves the pending set once its state is written) and reports
+// whether PortInitDone is now due.
+func (c *Core) Written(ports []string) bool {
+	for _, p := range ports {
+		delete(c.pending, p)
+	}
+	return c.initDone()
+}
+
+// initDone reports, once, that PortInitDone is due: a batch was handled and
+// no configured port is pending.
+func (c *Core) initDone() bool {
+	if !c.sawBatch || c.initDoneAsked || len(c.pending) > 0 {
+		return false
+	}
+	c.initDoneAsked = true
+	return true
+}
+
+// reconcile deletes the ports of links that a dump no longer holds: their
+// DELLINK was lost (section 8).
+func (c *Core) reconcile(events []messages.LinkEvent, fx *Effects) {
+	inDump := make(map[uint32]bool, len(events))
+	for _, ev := range events {
+		if ev.Kind == messages.NewLink && ev.Family == 0 {
+			inDump[ev.Index] = true
+		}
+	}
+	for _, idx := range slices.Sorted(maps.Keys(c.byIndex)) {
+		if !inDump[idx] {
+			name := c.byIndex[idx]
+			delete(c.byIndex, idx)
+			fx.Vanished = append(fx.Vanished, Vanished{Index: idx, Name: name})
+			fx.Ops = append(fx.Ops, messages.PortOp{Port: name, Del: true})
+		}
+	}
+}
+
+// present returns the names of the links in a dump.
+func present(events []messages.LinkEvent) map[string]bool {
+	names := make(map[string]bool, len(events))
+	for _, ev := range events {
+		if ev.Kind == messages.NewLink && ev.Family == 0 {
+			names[ev.Name] = true
+		}
+	}
+	return names
+}
+
+// handle decides one event.
+func (c *Core) handle(ev *messages.LinkEvent, dump bool, fx *Effects) {
+	if ev.Family == 0 {
+		if prev, ok := c.byIndex[ev.Index]; ok && (prev != ev.Name || ev.Kind == messages.DelLink) {
+			delete(c.byIndex, ev.Index)
+			if prev != ev.Name {
+				// Renamed: the old name's STATE_DB entry describes nothing.
+				fx.Renamed = append(fx.Renamed, Rename{Index: ev.Index, From: prev, To: ev.Name})
+				fx.Ops = append(fx.Ops, messages.PortOp{Port: prev, Del: true})
+			}
+		}
+	}
+	verdict, reason := Classify(*ev, c.isOld)
+	switch verdict {
+	case Ignore:
+		fx.Ignored[reason]++
+	case Delete:
+		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Del: true})
+	case Update:
+		c.byIndex[ev.Index] = ev.Name
+		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump})
+	}
+}
+
+func (c *Core) isOld(idx uint32) bool { return c.old[idx] }
+
+// Pending returns the configured ports still awaited, sorted.
+func (c *Core) Pending() []string { return slices.Sorted(maps.Keys(c.pending)) }
+
+// Links returns the number of links tracked.
+func (c *Core) Links() int { return len(c.byIndex) }
+
+// AwaitingResync reports whether live events are being dropped until a dump.
+func (c *Core) AwaitingResync() bool { return c.awaitingResync }

@@ -1,0 +1,128 @@
+package portstate
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/sonic-go/portsyncd/actors"
+	"github.com/sonic-go/portsyncd/messages"
+)
+
+// Stats are portstate's counters. They outlive restarts of the actor.
+type Stats struct {
+	Events     atomic.Uint64             // link events handled
+	Ignored    [numReasons]atomic.Uint64 // events SONiC's filters drop, by Reason
+	Renames    atomic.Uint64             // same ifindex, new name: old name's key deleted
+	Reconciled atomic.Uint64             // links gone from a dump without a DELLINK
+	Restarts   atomic.Uint64             // incarnations after the first
+	Pending    atomic.Int64              // configured ports awaited before PortInitDone
+	Links      atomic.Int64              // links tracked
+}
+
+// Config is the portstate actor's wiring; it does not change after spawn.
+type Config struct {
+	Writer  *actor.PID // dbwriter: receives StateOps
+	Netlink *actor.PID // netlinkrx: asked for a dump after a restart
+	Credits *messages.Credits
+	Start   Start
+	Logger  *slog.Logger
+	Stats   *Stats
+}
+
+// New returns the props of the portstate actor. It runs on the goroutine of
+// whoever sends to it (actors.Inline): deciding costs no goroutine hand-off.
+func New(cfg Config) *actor.Props {
+	var incarnations atomic.Uint64
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &shell{cfg: cfg, restarted: incarnations.Add(1) > 1}
+	}, actor.WithDispatcher(actors.Inline))
+}
+
+// shell feeds the core and carries out its effects.
+type shell struct {
+	cfg       Config
+	core      *Core
+	restarted bool
+}
+
+func (s *shell) Receive(ctx actor.Context) {
+	defer actors.Rethrow()
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		s.core = NewCore(s.cfg.Start)
+		if s.restarted {
+			// A restarted portstate trusts nothing it had: it drops live
+			// events until a complete dump has rebuilt every port, and takes
+			// back the credits of batches its predecessor held.
+			s.cfg.Stats.Restarts.Add(1)
+			s.core.AwaitResync()
+			s.cfg.Credits.Reset()
+			ctx.Send(s.cfg.Netlink, &messages.ResyncRequest{Reason: "portstate restarted"})
+		}
+		s.publish()
+	case *messages.LinkBatch:
+		fx := s.core.Batch(msg, nil)
+		s.cfg.Credits.Release()
+		s.carryOut(ctx, len(msg.Events), &fx)
+	case *messages.StateWritten:
+		if s.core.Written(msg.Ports) {
+			ctx.Send(s.cfg.Writer, &messages.StateOps{InitDone: true})
+		}
+		s.publish()
+	case *messages.Heartbeat:
+		ctx.Respond(&messages.Alive{})
+	case *messages.Flush:
+		// Every batch was passed on as it came: nothing is held here.
+		ctx.Respond(&messages.Flushed{})
+	case *messages.InjectFault:
+		actors.Fail(msg)
+	case *messages.DumpState:
+		st := s.cfg.Stats
+		ignored := make(map[string]uint64)
+		for _, r := range Reasons() {
+			ignored[r.String()] = st.Ignored[r].Load()
+		}
+		ctx.Respond(&messages.StateDump{Actor: "portstate", State: map[string]any{
+			"links": s.core.Links(), "pending": s.core.Pending(), "awaiting_resync": s.core.AwaitingResync(),
+			"events": st.Events.Load(), "ignored": ignored, "renames": st.Renames.Load(),
+			"reconciled": st.Reconciled.Load(), "restarts": st.Restarts.Load(),
+		}})
+	}
+}
+
+func (s *shell) carryOut(ctx actor.Context, events int, fx *Effects) {
+	st, log := s.cfg.Stats, s.cfg.Logger
+	st.Events.Add(uint64(events))
+	for r, n := range fx.Ignored {
+		if n > 0 {
+			st.Ignored[r].Add(uint64(n))
+		}
+	}
+	for _, r := range fx.Renamed {
+		st.Renames.Add(1)
+		log.Info("link renamed", "from", r.From, "to", r.To, "ifindex", r.Index)
+	}
+	for _, v := range fx.Vanished {
+		st.Reconciled.Add(1)
+		log.Info("link vanished without a DELLINK", "port", v.Name, "ifindex", v.Index)
+	}
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		for _, op := range fx.Ops {
+			log.Debug("port state decided", "port", op.Port, "delete", op.Del, "set", op.Set,
+				"admin_up", op.State.AdminUp, "oper_up", op.State.OperUp, "mtu", op.State.MTU)
+		}
+	}
+	if !fx.Empty() {
+		ctx.Send(s.cfg.Writer, &messages.StateOps{Ops: fx.Ops, Present: fx.Present, InitDone: fx.InitDone})
+	}
+	s.publish()
+}
+
+// publish makes the core's gauges readable from other goroutines.
+func (s *shell) publish() {
+	s.cfg.Stats.Pending.Store(int64(len(s.core.pending)))
+	s.cfg.Stats.Links.Store(int64(s.core.Links()))
+}

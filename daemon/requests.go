@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"log/slog"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/pipeline"
+)
+
+// drain stops reading the kernel, then waits until everything read has gone
+// through portstate and been acknowledged by Redis, or the timeout passes.
+func drain(root *actor.RootContext, pl pipeline.Pipeline, timeout time.Duration, log *slog.Logger) {
+	deadline := time.Now().Add(timeout)
+	root.StopFuture(pl.Netlink).Wait()
+	for _, pid := range []*actor.PID{pl.Ports, pl.Writer} {
+		left := max(time.Until(deadline), time.Millisecond)
+		if _, err := root.RequestFuture(pid, &messages.Flush{}, left).Result(); err != nil {
+			log.Warn("shutdown before all state was written", "actor", pid.Id, "err", err)
+			return
+		}
+	}
+	log.Info("drained")
+}
+
+// dumpState logs every actor's state (SIGUSR1).
+func dumpState(root *actor.RootContext, children map[string]*actor.PID, log *slog.Logger) {
+	log.Info("process state", "goroutines", runtime.NumGoroutine())
+	for _, name := range slices.Sorted(maps.Keys(children)) {
+		res, err := root.RequestFuture(children[name], &messages.DumpState{}, time.Second).Result()
+		if err != nil {
+			log.Warn("actor state unavailable", "actor", name, "err", err)
+			continue
+		}
+		if d, ok := res.(*messages.StateDump); ok {
+			log.Info("actor state", "actor", d.Actor, "state", d.State)
+		}
+	}
+}
+
+// injectFault delivers an injected fault (faultinject builds) to its target.
+func injectFault(root *actor.RootContext, children map[string]*actor.PID, f messages.InjectFault, log *slog.Logger) {
+	target, _, _ := strings.Cut(f.Target, ":")
+	pid, ok := children[target]
+	if !ok {
+		log.Warn("fault target unknown", "target", f.Target)
+		return
+	}
+	log.Warn("injecting fault", "target", f.Target, "wedge", f.Wedge)
+	// Its own goroutine: an inline actor runs, and wedges, on its sender's.
+	go root.Send(pid, &f)
+}
