@@ -248,4 +248,3 @@ func TestWriterRestart(t *testing.T) {
 		t.Errorf("restarts = %d, want 1", e.stats.Restarts.Load())
 	}
 }
-
