@@ -37,9 +37,6 @@ type DB struct {
 	runID  *RunID
 }
 
-// Key joins table and key with the database's separator.
-func (db *DB) Key(table, key string) string { return table + db.Separator + key }
-
 // Restarted reports, once, that the database's Redis server was found to have
 // restarted (a new run_id) since the last call.
 func (db *DB) Restarted() bool { return db.runID.changed.Swap(false) }

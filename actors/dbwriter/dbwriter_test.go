@@ -25,10 +25,9 @@ const waitFor = 10 * time.Second
 // inbox is an actor standing where portstate and netlinkrx would: it keeps
 // what dbwriter sends them.
 type inbox struct {
-	mu       sync.Mutex
-	written  []string
-	resyncs  int
-	messages int
+	mu      sync.Mutex
+	written []string
+	resyncs int
 }
 
 func (b *inbox) Receive(ctx actor.Context) {
