@@ -49,13 +49,13 @@ func (e LinkEvent) AdminUp() bool { return e.Flags&FlagUp != 0 }
 // OperUp reports IFF_RUNNING.
 func (e LinkEvent) OperUp() bool { return e.Flags&FlagRunning != 0 }
 
-// LinkBatch is sent by netlinkrx to the portstate router: the link messages of
-// one socket read, in kernel order. Each batch holds one credit (see Credits),
-// which the router releases once every event in it was handled.
+// LinkBatch is sent by netlinkrx to portstate: the link messages of one
+// socket read, in kernel order. Each batch holds one credit (see Credits),
+// which portstate releases once it has decided the batch.
 type LinkBatch struct {
 	Events []LinkEvent
 	// Dump marks a complete snapshot of the kernel's links (start-up or
-	// resynchronisation): links the router knows that are not in it are gone.
+	// resynchronisation): links portstate knows that are not in it are gone.
 	Dump bool
 }
 

@@ -117,6 +117,7 @@ func (c *core) next() *batch {
 	}
 	if !c.applHeld {
 		if c.configWanted {
+			b.config = true
 			for _, p := range c.owned.ConfigPorts {
 				b.appl = append(b.appl, applSet{key: p.Name, fields: p.Fields})
 			}
@@ -170,6 +171,7 @@ type outcome struct {
 	rejected       []rejection
 	applRejected   int // producer writes Redis rejected
 	initDoneSent   bool
+	configSent     bool // the port configuration was published
 	stateRestarted bool // rewriting everything this daemon owns in STATE_DB
 	applRestarted  bool // republishing the port configuration
 	retry          bool // held work waits: arm the retry timer
@@ -209,7 +211,8 @@ func (c *core) finish(res *result) outcome {
 	}
 	if len(b.appl) > 0 {
 		if res.applDone {
-			c.configWanted = false
+			out.configSent = b.config
+			c.configWanted = c.configWanted && !b.config
 			if b.initDone {
 				c.initDoneWanted = false
 				c.initDoneSent = true

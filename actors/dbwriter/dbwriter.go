@@ -257,6 +257,9 @@ func (w *writer) finish(res *result) {
 		}
 		w.root.Send(w.cfg.Acks, &messages.StateWritten{Ports: out.acked})
 	}
+	if out.configSent {
+		w.log.Info("port configuration published", "ports", len(w.cfg.Owned.ConfigPorts), "port_config_done", w.cfg.Owned.ColdStart)
+	}
 	if out.initDoneSent {
 		w.lineage.initDoneSent = true
 		w.cfg.Stats.InitDoneSent.Store(true)

@@ -24,6 +24,8 @@ type batch struct {
 	ops []keyOp
 	// appl are producer-protocol sets for APPL_DB, written after ops.
 	appl []applSet
+	// config: appl starts with the port configuration.
+	config bool
 	// initDone: appl ends with PortInitDone, asked for by portstate.
 	initDone bool
 	// restoreCount, when set, rewrites WARM_RESTART_TABLE|portsyncd.
