@@ -1,0 +1,90 @@
+package metrics
+
+import "github.com/sonic-go/portsyncd/actors/kstats"
+
+// Sources are where the metrics come from: functions called at each scrape,
+// from the HTTP server's goroutine, so each must be safe to call
+// concurrently with the actors (read atomics, never ask an actor). A nil
+// source leaves its metrics out of the scrape.
+type Sources struct {
+	Netlink func() NetlinkCounters
+	Ports   func() PortCounters
+	Writer  func() WriterCounters
+	// Kstats returns the newest kernel sample (kstats.Stats.Latest); nil
+	// before the first leaves those metrics out.
+	Kstats func() *kstats.Sample
+	// Restarts returns the restarts of each actor since start-up, keyed by
+	// actor name ("netlinkrx", "portstate", "dbwriter", "kstats"). Each
+	// value must only grow.
+	Restarts func() map[string]uint64
+	// Mailbox returns the messages waiting in each actor's mailbox.
+	Mailbox func() map[string]int
+}
+
+// NetlinkCounters are netlinkrx's figures. Counters count since start-up
+// and only grow.
+type NetlinkCounters struct {
+	NewLinks     uint64 // RTM_NEWLINK messages received (live and dumped)
+	DelLinks     uint64 // RTM_DELLINK messages received
+	Batches      uint64 // link batches sent to portstate
+	Overruns     uint64 // ENOBUFS on the listen socket: events were lost
+	Resyncs      uint64 // complete dumps sent to portstate, start-up included
+	DecodeErrors uint64 // messages that could not be decoded
+	Forged       uint64 // datagrams dropped: not sent by the kernel
+	// BatchesInFlight are the credits in use: batches sent to portstate
+	// and not yet handled.
+	BatchesInFlight int
+}
+
+// IgnoredCounters count link events that changed nothing in STATE_DB, by
+// reason. Counters count since start-up and only grow.
+type IgnoredCounters struct {
+	Family       uint64 // not AF_UNSPEC (e.g. AF_BRIDGE)
+	Name         uint64 // neither Ethernet* nor PortChannel*
+	Team         uint64 // a team device: teamsyncd owns it
+	Master       uint64 // DELLINK of a bridge or LAG member
+	OldInterface uint64 // the link existed before a cold start
+	// NotConfigured: a port not (yet) in APPL_DB PORT_TABLE (dbwriter's
+	// NotInTable).
+	NotConfigured uint64
+	// Unchanged: a NEWLINK that changed nothing SONiC reads (netlinkrx's
+	// Unchanged).
+	Unchanged uint64
+}
+
+// PortCounters are portstate's figures.
+type PortCounters struct {
+	Ignored IgnoredCounters
+	Renames uint64 // same ifindex, new name: the old name's key deleted
+	// Vanished are links missing from a dump whose DELLINK was lost.
+	Vanished uint64
+	Known    int // links tracked
+	// Pending are configured ports whose STATE_DB entry is awaited before
+	// PortInitDone.
+	Pending        int
+	ConfigDoneSent bool // PortConfigDone published in APPL_DB
+	InitDoneSent   bool // PortInitDone published in APPL_DB
+}
+
+// RedisErrors count failed Redis work, by kind. Counters only grow.
+type RedisErrors struct {
+	Rejected   uint64 // commands Redis answered with an error
+	Connection uint64 // batches sent again after a connection failure
+}
+
+// WriterCounters are dbwriter's figures. Counters count since start-up and
+// only grow.
+type WriterCounters struct {
+	Writes       uint64 // STATE_DB HSETs acknowledged
+	Deletes      uint64 // STATE_DB DELs sent
+	StaleDeletes uint64 // STATE_DB entries deleted after a dump: their links were gone
+	Coalesced    uint64 // updates folded into a pending one for the same port
+	Unchanged    uint64 // updates dropped: STATE_DB already held that state
+	RoundTrips   uint64 // pipelines written to Redis
+	Errors       RedisErrors
+	// ServerRestarts are Redis restarts noticed (owned state rewritten).
+	ServerRestarts uint64
+	// HeldBack are ports whose HSET waits for their APPL_DB entry or a
+	// retry.
+	HeldBack int
+}
