@@ -3,14 +3,20 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/sonic-go/portsyncd/actors/kstats"
 	"github.com/sonic-go/portsyncd/actors/supervisor"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/metrics"
 	"github.com/sonic-go/portsyncd/pipeline"
+	"github.com/sonic-go/portsyncd/sdnotify"
 	"github.com/sonic-go/portsyncd/sonicdb"
 	"github.com/sonic-go/portsyncd/startup"
 )
@@ -32,7 +38,12 @@ type Options struct {
 	Watchdog time.Duration
 	// DrainTimeout bounds the shutdown's wait for pending writes.
 	DrainTimeout time.Duration
-	Logger       *slog.Logger
+	// MetricsAddr is where /metrics, /healthz, /readyz and /debug/actors
+	// are served; empty: not served.
+	MetricsAddr string
+	// KstatsEvery is how often kernel and process figures are sampled.
+	KstatsEvery time.Duration
+	Logger      *slog.Logger
 	// LibLogger is handed to protoactor-go for its own messages.
 	LibLogger *slog.Logger
 }
@@ -51,6 +62,7 @@ type Requests struct {
 // Stats are everything Run counts.
 type Stats struct {
 	Pipeline pipeline.Stats
+	Kstats   kstats.Stats
 	Restarts supervisor.Restarts
 }
 
@@ -81,18 +93,23 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		}
 	}
 	spawned := make(chan pipeline.Pipeline, 1)
+	obs := &lateObserver{}
 	spawn := func(ctx actor.Context) error {
 		p, err := pipeline.Spawn(ctx, pipeline.Config{
 			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, Credits: opts.Credits, MaxBackoff: opts.MaxBackoff,
-			Logger: log, Stats: &stats.Pipeline,
+			Logger: log, Stats: &stats.Pipeline, Observer: obs,
 		})
-		if err == nil {
-			select {
-			case spawned <- p:
-			default:
-			}
+		if err != nil {
+			return err
 		}
-		return err
+		if _, err := ctx.SpawnNamed(kstatsProps(stats, opts.KstatsEvery, opts), "kstats"); err != nil {
+			return err
+		}
+		select {
+		case spawned <- p:
+		default:
+		}
+		return nil
 	}
 	policy := supervisor.Policy{MaxRestarts: opts.MaxRestarts, Window: opts.RestartWindow, Logger: log, GiveUp: giveUp}
 	sup := root.Spawn(supervisor.New(policy, &stats.Restarts, spawn))
@@ -105,18 +122,57 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	}
 	log.Info("ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
 	children := pl.Actors()
+	children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
 
-	wdCtx, stopWatchdog := context.WithCancel(context.Background())
+	bgCtx, stopBackground := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		watchdog(wdCtx, root, children, opts.Watchdog, giveUp)
-	}()
 	defer func() {
-		stopWatchdog()
+		stopBackground()
 		wg.Wait()
 	}()
+	background := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(bgCtx)
+		}()
+	}
+
+	names := slices.Sorted(maps.Keys(children))
+	live := metrics.NewLiveness(3*opts.Watchdog, names...)
+	hb := &sdnotify.Heartbeat{}
+	var synced atomic.Bool
+	m := metrics.New(sources(stats, pl))
+	obs.set(m)
+	if opts.MetricsAddr != "" {
+		srv, err := metrics.Listen(opts.MetricsAddr, m.Registry(), live.Check,
+			readiness(root, stats, pl, synced.Load), actorsDump(root, children))
+		if err != nil {
+			// Metrics help operators; they are no reason to leave the
+			// ports' state unwritten.
+			log.Error("metrics not served", "addr", opts.MetricsAddr, "err", err)
+		} else {
+			log.Info("serving metrics", "addr", srv.Addr().String())
+			background(func(ctx context.Context) { _ = srv.Serve(ctx) })
+		}
+	}
+	background(func(ctx context.Context) {
+		watchdog(ctx, root, children, opts.Watchdog, giveUp, func(name string) { live.Answered(name) }, hb.Beat)
+	})
+	background(func(ctx context.Context) {
+		if err := sdnotify.Watchdog(ctx, hb.Within(3*opts.Watchdog)); err != nil {
+			log.Warn("systemd watchdog not served", "err", err)
+		}
+	})
+	background(func(ctx context.Context) {
+		if initialSync(ctx, root, stats, pl) {
+			synced.Store(true)
+			log.Info("initial sync done")
+			if err := sdnotify.Ready(); err != nil {
+				log.Warn("systemd readiness not sent", "err", err)
+			}
+		}
+	})
 
 	for {
 		select {
@@ -128,10 +184,12 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		case f := <-req.Faults:
 			injectFault(root, children, f, log)
 		case err := <-fatal:
+			live.Stopped(err)
 			// A wedged actor never stops: do not wait for it for long.
 			stopWithin(root, sup, time.Second)
 			return err
 		case <-ctx.Done():
+			_ = sdnotify.Stopping()
 			drain(root, pl, opts.DrainTimeout, log)
 			stopWithin(root, sup, time.Second)
 			log.Info("stopped")

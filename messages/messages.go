@@ -5,6 +5,8 @@
 // none carries a channel, a socket or a Redis client.
 package messages
 
+import "time"
+
 // EventKind says whether a link message announced or removed a link.
 type EventKind uint8
 
@@ -54,6 +56,9 @@ func (e LinkEvent) OperUp() bool { return e.Flags&FlagRunning != 0 }
 // which portstate releases once it has decided the batch.
 type LinkBatch struct {
 	Events []LinkEvent
+	// Received is when the read that produced the batch returned: the start
+	// of the end-to-end latency.
+	Received time.Time
 	// Dump marks a complete snapshot of the kernel's links (start-up or
 	// resynchronisation): links portstate knows that are not in it are gone.
 	Dump bool
@@ -77,6 +82,8 @@ type PortOp struct {
 	// Force writes even when STATE_DB already holds this state, as after a
 	// resynchronisation.
 	Force bool
+	// Received is the LinkBatch's receive time.
+	Received time.Time
 }
 
 // StateOps is sent by portstate to dbwriter, one per handled LinkBatch (and

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/actors/dbwriter"
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
@@ -30,6 +31,8 @@ type Config struct {
 	MaxBackoff time.Duration
 	Logger     *slog.Logger
 	Stats      *Stats
+	// Observer is told each write's latency and batch size; may be nil.
+	Observer dbwriter.Observer
 }
 
 // Stats gathers the pipeline's counters; they outlive actor restarts.
@@ -42,6 +45,10 @@ type Stats struct {
 // Pipeline names the actors of one pipeline.
 type Pipeline struct {
 	Netlink, Ports, Writer *actor.PID
+	// Mailboxes watch each actor's mailbox, by role.
+	Mailboxes map[string]*actors.MailboxGauge
+	// Credits bound the batches in flight from netlinkrx to portstate.
+	Credits *messages.Credits
 }
 
 // Actors returns the pipeline's actors by role.
@@ -55,8 +62,9 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 	self := parent.Self()
 	name := func(role string) string { return cfg.Prefix + role }
 	pid := func(role string) *actor.PID { return actor.NewPID(self.Address, self.Id+"/"+name(role)) }
-	p := Pipeline{Netlink: pid("netlinkrx"), Ports: pid("portstate"), Writer: pid("dbwriter")}
 	credits := messages.NewCredits(cfg.Credits)
+	p := Pipeline{Netlink: pid("netlinkrx"), Ports: pid("portstate"), Writer: pid("dbwriter"),
+		Mailboxes: make(map[string]*actors.MailboxGauge), Credits: credits}
 	st := cfg.Start
 	props := []struct {
 		role  string
@@ -70,6 +78,7 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 			MaxBackoff: cfg.MaxBackoff,
 			Logger:     cfg.Logger.With("actor", name("dbwriter")),
 			Stats:      &cfg.Stats.Writer,
+			Observer:   cfg.Observer,
 		})},
 		{"portstate", portstate.New(portstate.Config{
 			Writer:  p.Writer,
@@ -89,7 +98,9 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 		})},
 	}
 	for _, a := range props {
-		got, err := parent.SpawnNamed(a.props, name(a.role))
+		g := &actors.MailboxGauge{}
+		p.Mailboxes[a.role] = g
+		got, err := parent.SpawnNamed(a.props.Configure(g.Option()), name(a.role))
 		if err != nil {
 			return Pipeline{}, fmt.Errorf("pipeline: spawn %s: %w", name(a.role), err)
 		}

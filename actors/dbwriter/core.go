@@ -1,6 +1,8 @@
 package dbwriter
 
 import (
+	"time"
+
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -63,7 +65,7 @@ func newCore(owned Owned, initDoneSent bool, stats *Stats) *core {
 // take folds portstate's decisions into the pending work.
 func (c *core) take(m *messages.StateOps) {
 	for _, op := range m.Ops {
-		c.add(op.Port, stateOp{del: op.Del, set: op.Set, state: op.State, force: op.Force})
+		c.add(op.Port, stateOp{del: op.Del, set: op.Set, state: op.State, force: op.Force, received: op.Received})
 	}
 	if m.Present != nil {
 		c.reconcile = m.Present
@@ -165,7 +167,10 @@ func portInitDone() applSet {
 // outcome is what a finished batch means for the actor: whom to tell, what
 // to log, whether to retry later.
 type outcome struct {
-	acked          []string // ports whose STATE_DB write Redis acknowledged
+	acked []string // ports whose STATE_DB write Redis acknowledged
+	// received are the kernel receive times of the acknowledged writes,
+	// where known: the end-to-end latency starts there.
+	received       []time.Time
 	stale          []string // stale STATE_DB entries deleted
 	notInTable     []string // newly held: not in APPL_DB PORT_TABLE
 	rejected       []rejection
@@ -192,6 +197,17 @@ func (c *core) finish(res *result) outcome {
 	}
 	s.Writes.Add(uint64(len(res.acked)))
 	out.acked = res.acked
+	if len(res.acked) > 0 {
+		acked := make(map[string]bool, len(res.acked))
+		for _, p := range res.acked {
+			acked[p] = true
+		}
+		for _, ko := range b.ops {
+			if acked[ko.port] && !ko.op.received.IsZero() {
+				out.received = append(out.received, ko.op.received)
+			}
+		}
+	}
 	for _, port := range res.stale {
 		delete(c.written, port)
 		s.Reconciled.Add(1)

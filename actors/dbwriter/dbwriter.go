@@ -28,6 +28,16 @@ type Stats struct {
 	Reconciled    atomic.Uint64 // stale STATE_DB entries deleted after a dump
 	Restarts      atomic.Uint64 // incarnations after the first
 	InitDoneSent  atomic.Bool   // PortInitDone published in this run
+	ConfigSent    atomic.Bool   // the port configuration (and PortConfigDone) published
+	HeldBack      atomic.Int64  // ports whose state waits: not in APPL_DB PORT_TABLE, or rejected
+	RedisDown     atomic.Bool   // the last write attempt failed to reach Redis
+}
+
+// Observer is told the end-to-end latency of every acknowledged write (from
+// the kernel read to Redis's reply) and the size of every batch.
+type Observer interface {
+	ObserveLatency(time.Duration)
+	ObserveBatchSize(ports int)
 }
 
 // Config is dbwriter's wiring; it does not change after spawn.
@@ -42,6 +52,8 @@ type Config struct {
 	MaxBackoff time.Duration
 	Logger     *slog.Logger
 	Stats      *Stats
+	// Observer may be nil.
+	Observer Observer
 }
 
 // New returns the props of the dbwriter actor.
@@ -158,7 +170,7 @@ func (w *writer) start(ctx actor.Context) {
 	done := make(chan struct{})
 	var runCtx context.Context
 	runCtx, w.cancel = context.WithCancel(context.Background())
-	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, inPortTable: make(map[string]bool)}
+	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, inPortTable: make(map[string]bool), down: &w.cfg.Stats.RedisDown}
 	go w.loop(runCtx, rw, w.lineage.lastDone, done)
 	w.lineage.lastDone = done
 	w.armProbe()
@@ -236,6 +248,16 @@ func (w *writer) finish(res *result) {
 		w.armProbe()
 	}
 	out := w.core.finish(res)
+	if o := w.cfg.Observer; o != nil {
+		now := time.Now()
+		for _, t := range out.received {
+			o.ObserveLatency(now.Sub(t))
+		}
+		if len(res.b.ops) > 0 {
+			o.ObserveBatchSize(len(res.b.ops))
+		}
+	}
+	w.cfg.Stats.HeldBack.Store(int64(len(w.core.held)))
 	for _, port := range out.stale {
 		w.log.Info("stale STATE_DB entry deleted", "port", port)
 	}
@@ -258,6 +280,7 @@ func (w *writer) finish(res *result) {
 		w.root.Send(w.cfg.Acks, &messages.StateWritten{Ports: out.acked})
 	}
 	if out.configSent {
+		w.cfg.Stats.ConfigSent.Store(true)
 		w.log.Info("port configuration published", "ports", len(w.cfg.Owned.ConfigPorts), "port_config_done", w.cfg.Owned.ColdStart)
 	}
 	if out.initDoneSent {

@@ -1,6 +1,10 @@
 package dbwriter
 
-import "github.com/sonic-go/portsyncd/messages"
+import (
+	"time"
+
+	"github.com/sonic-go/portsyncd/messages"
+)
 
 // stateOp is what is pending for one STATE_DB PORT_TABLE key: an optional DEL
 // followed by an optional HSET of the port's state.
@@ -9,6 +13,9 @@ type stateOp struct {
 	set   bool
 	state messages.PortState
 	force bool
+	// received is when the newest event behind a set was read from the
+	// kernel; zero when unknown.
+	received time.Time
 }
 
 // merge folds newer into older, as if older ran first: a DEL supersedes
@@ -18,10 +25,11 @@ func merge(older, newer stateOp) stateOp {
 		return newer
 	}
 	return stateOp{
-		del:   older.del,
-		set:   true,
-		state: newer.state,
-		force: older.force || newer.force,
+		del:      older.del,
+		set:      true,
+		state:    newer.state,
+		force:    older.force || newer.force,
+		received: newer.received,
 	}
 }
 

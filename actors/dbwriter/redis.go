@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -71,12 +72,15 @@ type redisWriter struct {
 	// inPortTable caches ports seen in APPL_DB PORT_TABLE; cleared for a
 	// port on DEL and for all on an APPL_DB restart.
 	inPortTable map[string]bool
+	// down is set while writes fail to reach Redis.
+	down *atomic.Bool
 }
 
 func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		res, err := w.try(ctx, b)
+		w.down.Store(err != nil)
 		if err == nil {
 			res.attempts = attempt
 			if attempt > 1 || b.probe {

@@ -105,6 +105,8 @@ func (k *sampler) Receive(ctx actor.Context) {
 		k.arm(ctx)
 	case *messages.InjectFault:
 		actors.Fail(msg)
+	case *messages.Heartbeat:
+		ctx.Respond(&messages.Alive{})
 	case *messages.DumpState:
 		ctx.Respond(&messages.StateDump{Actor: "kstats", State: k.dump()})
 	}

@@ -19,6 +19,8 @@ import (
 type Stats struct {
 	Batches      atomic.Uint64 // link batches sent to portstate
 	Events       atomic.Uint64 // link events sent to portstate
+	NewLinks     atomic.Uint64 // RTM_NEWLINK among them (live and dumped)
+	DelLinks     atomic.Uint64 // RTM_DELLINK among them
 	Overruns     atomic.Uint64 // ENOBUFS on the listen socket: events were lost
 	Resyncs      atomic.Uint64 // complete dumps sent, start-up included
 	DecodeErrors atomic.Uint64 // messages that could not be decoded
@@ -178,7 +180,7 @@ func (rd *reader) run() {
 	}()
 	if rd.initial != nil {
 		rd.last.reset(rd.initial)
-		rd.send(rd.initial, true)
+		rd.send(rd.initial, true, time.Now())
 		rd.initial = nil
 	}
 	for !rd.stopping.Load() {
@@ -188,6 +190,7 @@ func (rd *reader) run() {
 			}
 		}
 		msgs, err := rd.socks.listen.Receive()
+		received := time.Now()
 		switch {
 		case err == nil:
 		case rd.stopping.Load():
@@ -251,7 +254,7 @@ func (rd *reader) run() {
 			}
 			continue
 		}
-		if len(events) > 0 && !rd.send(events, false) {
+		if len(events) > 0 && !rd.send(events, false, received) {
 			return
 		}
 	}
@@ -284,10 +287,10 @@ func (rd *reader) resync(reason string) bool {
 	}
 	rd.cfg.Logger.Info("links dumped", "reason", reason, "links", len(events))
 	rd.last.reset(events)
-	return rd.send(events, true)
+	return rd.send(events, true, time.Now())
 }
 
-func (rd *reader) send(events []messages.LinkEvent, dump bool) bool {
+func (rd *reader) send(events []messages.LinkEvent, dump bool, received time.Time) bool {
 	if !rd.cfg.Credits.Acquire(rd.stopped) {
 		return false
 	}
@@ -296,6 +299,14 @@ func (rd *reader) send(events []messages.LinkEvent, dump bool) bool {
 	}
 	rd.cfg.Stats.Batches.Add(1)
 	rd.cfg.Stats.Events.Add(uint64(len(events)))
-	rd.root.Send(rd.cfg.Ports, &messages.LinkBatch{Events: events, Dump: dump})
+	dels := 0
+	for i := range events {
+		if events[i].Kind == messages.DelLink {
+			dels++
+		}
+	}
+	rd.cfg.Stats.DelLinks.Add(uint64(dels))
+	rd.cfg.Stats.NewLinks.Add(uint64(len(events) - dels))
+	rd.root.Send(rd.cfg.Ports, &messages.LinkBatch{Events: events, Dump: dump, Received: received})
 	return true
 }

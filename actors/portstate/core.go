@@ -3,6 +3,7 @@ package portstate
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
 )
@@ -92,7 +93,7 @@ func (c *Core) Batch(b *messages.LinkBatch, ops []messages.PortOp) Effects {
 		fx.Present = present(b.Events)
 	}
 	for i := range b.Events {
-		c.handle(&b.Events[i], b.Dump, &fx)
+		c.handle(&b.Events[i], b.Dump, b.Received, &fx)
 	}
 	fx.InitDone = c.initDone()
 	return fx
@@ -149,7 +150,7 @@ func present(events []messages.LinkEvent) map[string]bool {
 }
 
 // handle decides one event.
-func (c *Core) handle(ev *messages.LinkEvent, dump bool, fx *Effects) {
+func (c *Core) handle(ev *messages.LinkEvent, dump bool, received time.Time, fx *Effects) {
 	if ev.Family == 0 {
 		if prev, ok := c.byIndex[ev.Index]; ok && (prev != ev.Name || ev.Kind == messages.DelLink) {
 			delete(c.byIndex, ev.Index)
@@ -168,7 +169,7 @@ func (c *Core) handle(ev *messages.LinkEvent, dump bool, fx *Effects) {
 		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Del: true})
 	case Update:
 		c.byIndex[ev.Index] = ev.Name
-		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump})
+		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump, Received: received})
 	}
 }
 

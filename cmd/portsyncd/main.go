@@ -22,6 +22,7 @@ import (
 
 	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/metrics"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -49,6 +50,7 @@ func run(args []string, stderr io.Writer) int {
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
+	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
@@ -117,6 +119,8 @@ func run(args []string, stderr io.Writer) int {
 		Credits:       256,
 		Watchdog:      2 * time.Second,
 		DrainTimeout:  1500 * time.Millisecond,
+		MetricsAddr:   *metricsAddr,
+		KstatsEvery:   5 * time.Second,
 		Logger:        log,
 		LibLogger:     libLog,
 	}, req, nil)

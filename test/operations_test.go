@@ -1,0 +1,174 @@
+package test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/sonic-go/portsyncd/test/harness"
+)
+
+// notifySocket is a systemd notify socket the test binds: it keeps every
+// datagram the daemon sends.
+type notifySocket struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func bindNotify(t *testing.T) (*notifySocket, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatalf("bind notify socket: %v", err)
+	}
+	n := &notifySocket{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done })
+	return n, path
+}
+
+func (n *notifySocket) count(msg string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, m := range n.msgs {
+		for _, line := range strings.Split(m, "\n") {
+			if line == msg {
+				c++
+			}
+		}
+	}
+	return c
+}
+
+// scrape returns every sample of /metrics, "name{labels}" -> value.
+func scrape(t *testing.T, c *http.Client) map[string]float64 {
+	t.Helper()
+	resp, err := c.Get("http://127.0.0.1:9123/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func get(t *testing.T, c *http.Client, path string) (int, string) {
+	t.Helper()
+	resp, err := c.Get("http://127.0.0.1:9123" + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Issue 8: a running daemon tells systemd it is ready and keeps its
+// watchdog fed, serves metrics that move with the link events, answers
+// /healthz, /readyz (listing what PortInitDone waits for) and
+// /debug/actors, and says STOPPING on SIGTERM.
+func TestIntegrationOperations(t *testing.T) {
+	notify, path := bindNotify(t)
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", "400000")
+	e := newEnv(t)
+	e.configure("Ethernet0", "Ethernet4")
+	e.orch.Run(t)
+	e.start()
+	c := e.ns.HTTPClient()
+
+	harness.Eventually(t, waitFor, func() bool { return notify.count("READY=1") == 1 },
+		func() string { return fmt.Sprintf("no READY=1; got %q", notify.msgs) })
+	harness.Eventually(t, waitFor, func() bool { return notify.count("WATCHDOG=1") >= 2 },
+		func() string { return "no watchdog pings" })
+
+	// Ethernet4 has no netdev yet: not ready, and it says why.
+	e.ns.AddPort(t, "Ethernet0", e.peers)
+	e.waitState("Ethernet0", want("up", "up", 1500))
+	code, body := get(t, c, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "Ethernet4") {
+		t.Errorf("/readyz with Ethernet4 pending = %d %s, want 503 naming Ethernet4", code, body)
+	}
+	before := scrape(t, c)
+	e.ns.SetMTU(t, "Ethernet0", 9000)
+	e.waitState("Ethernet0", want("up", "up", 9000))
+	e.ns.AddPort(t, "Ethernet4", e.peers)
+	e.waitState("Ethernet4", want("up", "up", 1500))
+	harness.Eventually(t, waitFor, func() bool { code, _ := get(t, c, "/readyz"); return code == http.StatusOK },
+		func() string { _, b := get(t, c, "/readyz"); return "/readyz never 200: " + b })
+	after := scrape(t, c)
+	for _, name := range []string{
+		`portsyncd_state_db_writes_total`,
+		`portsyncd_event_latency_seconds_count`,
+		`portsyncd_netlink_events_total{type="newlink"}`,
+		`portsyncd_redis_round_trips_total`,
+	} {
+		if after[name] <= before[name] {
+			t.Errorf("%s did not move: %v -> %v", name, before[name], after[name])
+		}
+	}
+	if after["portsyncd_port_init_done_sent"] != 1 || after["portsyncd_ports_pending"] != 0 {
+		t.Errorf("init done %v pending %v, want 1 and 0", after["portsyncd_port_init_done_sent"], after["portsyncd_ports_pending"])
+	}
+	if after["portsyncd_process_resident_memory_bytes"] <= 0 {
+		t.Errorf("no kstats figures in /metrics")
+	}
+	if code, body := get(t, c, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	code, body = get(t, c, "/debug/actors")
+	var actors map[string]map[string]any
+	if err := json.Unmarshal([]byte(body), &actors); code != http.StatusOK || err != nil {
+		t.Fatalf("/debug/actors = %d %v: %s", code, err, body)
+	}
+	for _, a := range []string{"netlinkrx", "portstate", "dbwriter", "kstats"} {
+		if _, ok := actors[a]; !ok {
+			t.Errorf("/debug/actors lacks %s: %s", a, body)
+		}
+	}
+
+	e.daemon.Signal(t, syscall.SIGTERM)
+	if code, err := e.daemon.Wait(waitFor); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	if notify.count("STOPPING=1") != 1 {
+		t.Errorf("no STOPPING=1 on SIGTERM: %q", notify.msgs)
+	}
+}
