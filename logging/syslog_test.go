@@ -61,13 +61,14 @@ func TestSyslogTransports(t *testing.T) {
 			if d := time.Since(m.Timestamp); d < 0 || d > time.Hour {
 				t.Errorf("TIMESTAMP %v is not now", m.Timestamp)
 			}
+			p := func(name, value string) logtest.Param { return logtest.Param{Name: name, Value: value} }
 			want := []logtest.Element{
 				{ID: "port@32473", Params: []logtest.Param{
-					{"name", "Ethernet0"}, {"ifindex", "5"}, {"event", "newlink"},
-					{"admin", "up"}, {"oper", "down"}, {"mtu", "9100"}}},
+					p("name", "Ethernet0"), p("ifindex", "5"), p("event", "newlink"),
+					p("admin", "up"), p("oper", "down"), p("mtu", "9100")}},
 				{ID: "meta@32473", Params: []logtest.Param{
-					{"actor", "portstate"}, {"latency_us", "42"}, {"redis.db", "STATE_DB"},
-					{"odd", `a "quoted" \ back]slash`}}},
+					p("actor", "portstate"), p("latency_us", "42"), p("redis.db", "STATE_DB"),
+					p("odd", `a "quoted" \ back]slash`)}},
 			}
 			if diff := cmp.Diff(want, m.SD); diff != "" {
 				t.Errorf("structured data (-want +got):\n%s", diff)
