@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -88,9 +89,31 @@ func New(cfg Config) (*Logging, error) {
 	return l, nil
 }
 
-// Lib returns the logger for a library's own messages: the same handler,
-// with lib=name.
-func (l *Logging) Lib(name string) *slog.Logger { return l.Logger.With(KeyLib, name) }
+// Lib returns the logger for a library's own messages: the same handler
+// and level, with lib=name, and only records at floor or above whatever the
+// level (so that a library's chatter, protoactor's dead letters at INFO
+// say, stays out even at DEBUG).
+func (l *Logging) Lib(name string, floor slog.Level) *slog.Logger {
+	return slog.New(floorHandler{l.Handler, floor}).With(KeyLib, name)
+}
+
+// floorHandler passes on records at min or above.
+type floorHandler struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h floorHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h floorHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return floorHandler{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h floorHandler) WithGroup(name string) slog.Handler {
+	return floorHandler{h.Handler.WithGroup(name), h.min}
+}
 
 // Dropped returns how many lines this output has dropped (always 0 for
 // stderr, which is written synchronously).
