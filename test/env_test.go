@@ -40,12 +40,23 @@ func newEnv(t *testing.T) *env {
 	e.ns, e.peers = harness.NewNetns(t), harness.NewNetns(t)
 	e.appl, e.config, e.state = e.redis.Client(t, 0), e.redis.Client(t, 4), e.redis.Client(t, 6)
 	e.orch = harness.NewOrchagent(t, e.appl)
+	e.seedLogLevel()
 	return e
 }
 
-// configure writes CONFIG_DB PORT|<name> for each name with typical fields.
+// seedLogLevel sets CONFIG_DB LOGGER|portsyncd LOGLEVEL INFO: the tests wait
+// for INFO lines ("ready", "actor state"), and the daemon follows that key,
+// writing SONiC's default, NOTICE, when it finds none.
+func (e *env) seedLogLevel() {
+	e.t.Helper()
+	e.hset(e.config, "LOGGER|portsyncd", "LOGLEVEL", "INFO")
+}
+
+// configure writes CONFIG_DB PORT|<name> for each name with typical fields,
+// and LOGGER|portsyncd (see seedLogLevel), which a restarted Redis lost.
 func (e *env) configure(names ...string) {
 	e.t.Helper()
+	e.seedLogLevel()
 	for i, n := range names {
 		e.hset(e.config, "PORT|"+n, "lanes", fmt.Sprintf("%d,%d,%d,%d", 4*i, 4*i+1, 4*i+2, 4*i+3),
 			"speed", "100000", "alias", fmt.Sprintf("etp%d", i+1), "mtu", "9100", "admin_status", "up")

@@ -13,11 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/lmittmann/tint"
 	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/daemon"
@@ -44,7 +42,7 @@ func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("portsyncd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbConfig := fs.String("db-config", dbconfig.DefaultPath, "path of SONiC's `database_config.json`")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logFlags := addLogFlags(fs)
 	rcvbuf := fs.Int("netlink-rcvbuf", 16<<20, "netlink receive buffer in `bytes` (SO_RCVBUFFORCE when permitted)")
 	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
@@ -62,13 +60,13 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return exitConfig
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "portsyncd: --log-level %q: want debug, info, warn or error\n", *logLevel)
+	logs, logLevel, err := logFlags.open(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
-	log := slog.New(logHandler(stderr, level))
-	libLog := slog.New(logHandler(stderr, max(level, slog.LevelWarn))).With("lib", "protoactor")
+	defer logs.Close()
+	log, libLog := logs.Logger, logs.Lib("protoactor", slog.LevelWarn)
 
 	if *mlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
@@ -109,6 +107,7 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	defer followLevel(ctx, dbs.Config, logLevel, log)()
 	req := requests()
 	req.Faults = faults()
 	err = daemon.Run(ctx, dbs, daemon.Options{
@@ -129,18 +128,4 @@ func run(args []string, stderr io.Writer) int {
 		return exitFailure
 	}
 	return 0
-}
-
-// logHandler writes colour for a person at a terminal and logfmt otherwise
-// (journald, files, tests).
-func logHandler(w io.Writer, level slog.Level) slog.Handler {
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		return tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})
-	}
-	return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil && !strings.EqualFold(os.Getenv("TERM"), "dumb")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/sonicdb"
 	"github.com/sonic-go/portsyncd/status"
 )
@@ -100,7 +101,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	draw := func(s string) { fmt.Fprint(stdout, s) }
-	if f, ok := stdout.(*os.File); ok && !*asJSON && isTerminal(f) {
+	if f, ok := stdout.(*os.File); ok && !*asJSON && logging.IsTerminal(f) {
 		draw = func(s string) { fmt.Fprint(stdout, "\x1b[H\x1b[2J"+s) } // home, clear screen
 	} else if !*asJSON {
 		draw = func(s string) { fmt.Fprint(stdout, s+"\n") } // a blank line between views

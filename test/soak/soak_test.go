@@ -46,6 +46,8 @@ func TestSoak(t *testing.T) {
 		names[i] = fmt.Sprintf("Ethernet%d", 4*i)
 		config.HSet(ctx, "PORT|"+names[i], "lanes", fmt.Sprint(i), "mtu", "9100", "admin_status", "up")
 	}
+	// The soak waits for INFO lines; the daemon follows this key.
+	config.HSet(ctx, "LOGGER|portsyncd", "LOGLEVEL", "INFO")
 	harness.NewOrchagent(t, appl).Run(t)
 
 	faults := filepath.Join(t.TempDir(), "faults")

@@ -1,0 +1,134 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sonic-go/portsyncd/logging/logtest"
+)
+
+// A port line reaches a journal socket as a native-protocol datagram with
+// the fields journalctl matches on; a value with newlines uses the
+// length-prefixed form and survives whole.
+func TestJournald(t *testing.T) {
+	l := logtest.ListenJournal(t)
+	h, s := NewJournalHandler(l.Addr, LevelDebug, 0)
+	t.Cleanup(func() { s.Close() })
+	log := slog.New(h).With(KeyActor, "dbwriter")
+	stack := "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:1"
+	log.LogAttrs(context.Background(), LevelNotice, "state change written",
+		slog.String(KeyPort, "Ethernet0"), slog.Int(KeyIfindex, 5), slog.String(KeyEvent, "newlink"),
+		slog.Int64(KeyLatencyUS, 87), slog.Group("redis", slog.String("db", "STATE_DB")),
+		slog.String("stack", stack), slog.String("message", "shadow"), slog.Int("2x", 2),
+		slog.String("_PID", "1"))
+	e := l.WaitJournal(t, waitFor, func(e logtest.Entry) bool { return strings.HasPrefix(e.Get("MESSAGE"), "state change written") })
+
+	want := logtest.Entry{
+		"MESSAGE":           {`state change written actor=dbwriter port=Ethernet0 ifindex=5 event=newlink latency_us=87 redis.db=STATE_DB stack="goroutine 1 [running]:\nmain.main()\n\t/x/main.go:1" message=shadow 2x=2 _PID=1`},
+		"PRIORITY":          {"5"},
+		"SYSLOG_IDENTIFIER": {"portsyncd"},
+		"ACTOR":             {"dbwriter"},
+		"PORT":              {"Ethernet0"},
+		"IFINDEX":           {"5"},
+		"EVENT":             {"newlink"},
+		"LATENCY_US":        {"87"},
+		"REDIS_DB":          {"STATE_DB"},
+		"STACK":             {stack},
+		"ATTR_MESSAGE":      {"shadow"},
+		"ATTR_2X":           {"2"},
+		"ATTR__PID":         {"1"},
+	}
+	if diff := cmp.Diff(want, e); diff != "" {
+		t.Errorf("journal entry (-want +got):\n%s", diff)
+	}
+	raw := l.Raw()[0]
+	binaryStack := append([]byte("\nSTACK\n"), binary.LittleEndian.AppendUint64(nil, uint64(len(stack)))...)
+	if !bytes.Contains(raw, binaryStack) {
+		t.Errorf("STACK not in the length-prefixed form:\n%q", raw)
+	}
+}
+
+// Each SONiC level is its syslog severity in PRIORITY.
+func TestJournaldPriorities(t *testing.T) {
+	l := logtest.ListenJournal(t)
+	h, s := NewJournalHandler(l.Addr, LevelDebug, 0)
+	t.Cleanup(func() { s.Close() })
+	for _, lv := range levels {
+		slog.New(h).Log(context.Background(), lv.level, lv.name)
+	}
+	for sev, lv := range levels {
+		e := l.WaitJournal(t, waitFor, func(e logtest.Entry) bool { return e.Get("MESSAGE") == lv.name })
+		if got := e.Get("PRIORITY"); got != string(rune('0'+sev)) {
+			t.Errorf("%s: PRIORITY=%s, want %d", lv.name, got, sev)
+		}
+	}
+}
+
+// journald restarts (its socket is recreated): entries flow again.
+func TestJournaldReconnects(t *testing.T) {
+	l := logtest.ListenJournal(t)
+	h, s := NewJournalHandler(l.Addr, LevelDebug, 0)
+	t.Cleanup(func() { s.Close() })
+	log := slog.New(h)
+	log.Info("before")
+	l.WaitJournal(t, waitFor, func(e logtest.Entry) bool { return e.Get("MESSAGE") == "before" })
+	l.Restart(t)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				log.Info("after")
+			}
+		}
+	}()
+	l.WaitJournal(t, waitFor, func(e logtest.Entry) bool { return e.Get("MESSAGE") == "after" })
+	close(stop)
+	<-done
+}
+
+// --log-output auto: journald exactly when $JOURNAL_STREAM names stderr.
+func TestAutoOutput(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := statStream(t, fi.Sys())
+	tests := []struct {
+		name, env, want string
+	}{
+		{"no JOURNAL_STREAM", "", OutputStderr},
+		{"names stderr", stream, OutputJournald},
+		{"names another stream", "1:2", OutputStderr},
+		{"malformed", "nonsense", OutputStderr},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lg, err := New(Config{Output: OutputAuto, Level: new(slog.LevelVar), Stderr: f,
+				JournalStream: tt.env, JournalSocket: t.TempDir() + "/none"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lg.Close()
+			if lg.Output != tt.want {
+				t.Errorf("output %q, want %q", lg.Output, tt.want)
+			}
+		})
+	}
+}
