@@ -2,14 +2,12 @@ package daemon
 
 import (
 	"log/slog"
-	"maps"
-	"runtime"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/pipeline"
 )
@@ -26,22 +24,7 @@ func drain(root *actor.RootContext, pl pipeline.Pipeline, timeout time.Duration,
 			return
 		}
 	}
-	log.Info("drained")
-}
-
-// dumpState logs every actor's state (SIGUSR1).
-func dumpState(root *actor.RootContext, children map[string]*actor.PID, log *slog.Logger) {
-	log.Info("process state", "goroutines", runtime.NumGoroutine())
-	for _, name := range slices.Sorted(maps.Keys(children)) {
-		res, err := root.RequestFuture(children[name], &messages.DumpState{}, time.Second).Result()
-		if err != nil {
-			log.Warn("actor state unavailable", "actor", name, "err", err)
-			continue
-		}
-		if d, ok := res.(*messages.StateDump); ok {
-			log.Info("actor state", "actor", d.Actor, "state", d.State)
-		}
-	}
+	logging.Notice(log, "drained")
 }
 
 // injectFault delivers an injected fault (faultinject builds) to its target.

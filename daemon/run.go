@@ -13,6 +13,7 @@ import (
 
 	"github.com/sonic-go/portsyncd/actors/kstats"
 	"github.com/sonic-go/portsyncd/actors/supervisor"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/metrics"
 	"github.com/sonic-go/portsyncd/pipeline"
@@ -41,6 +42,8 @@ type Options struct {
 	// MetricsAddr is where /metrics, /healthz, /readyz and /debug/actors
 	// are served; empty: not served.
 	MetricsAddr string
+	// DumpDir receives the state dumps asked for with SIGUSR1.
+	DumpDir string
 	// KstatsEvery is how often kernel and process figures are sampled.
 	KstatsEvery time.Duration
 	Logger      *slog.Logger
@@ -77,7 +80,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	if err := dbs.WaitReady(ctx, log, opts.MaxBackoff); err != nil {
 		return err
 	}
-	log.Info("redis ready")
+	logging.Notice(log, "redis ready")
 	st, err := startup.Run(ctx, dbs, opts.RcvBuf, log)
 	if err != nil {
 		return err
@@ -120,7 +123,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		stopWithin(root, sup, time.Second)
 		return err
 	}
-	log.Info("ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
+	logging.Notice(log, "ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
 	children := pl.Actors()
 	children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
 
@@ -152,7 +155,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 			// ports' state unwritten.
 			log.Error("metrics not served", "addr", opts.MetricsAddr, "err", err)
 		} else {
-			log.Info("serving metrics", "addr", srv.Addr().String())
+			logging.Notice(log, "serving metrics", "addr", srv.Addr().String())
 			background(func(ctx context.Context) { _ = srv.Serve(ctx) })
 		}
 	}
@@ -167,7 +170,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	background(func(ctx context.Context) {
 		if initialSync(ctx, root, stats, pl) {
 			synced.Store(true)
-			log.Info("initial sync done")
+			logging.Notice(log, "initial sync done")
 			if err := sdnotify.Ready(); err != nil {
 				log.Warn("systemd readiness not sent", "err", err)
 			}
@@ -177,9 +180,9 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	for {
 		select {
 		case <-req.DumpState:
-			dumpState(root, children, log)
+			dumpState(root, children, stats, opts.DumpDir, log)
 		case <-req.Resync:
-			log.Info("resync requested by operator")
+			logging.Notice(log, "resync requested by operator")
 			root.Send(pl.Netlink, &messages.ResyncRequest{Reason: "operator"})
 		case f := <-req.Faults:
 			injectFault(root, children, f, log)
@@ -192,7 +195,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 			_ = sdnotify.Stopping()
 			drain(root, pl, opts.DrainTimeout, log)
 			stopWithin(root, sup, time.Second)
-			log.Info("stopped")
+			logging.Notice(log, "stopped")
 			return nil
 		}
 	}

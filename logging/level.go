@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -94,4 +95,10 @@ func replaceLevel(groups []string, a slog.Attr) slog.Attr {
 		}
 	}
 	return a
+}
+
+// Notice logs at SONiC's NOTICE, its default level: what an operator
+// should see without asking (start-up, state written, resyncs).
+func Notice(l *slog.Logger, msg string, args ...any) {
+	l.Log(context.Background(), LevelNotice, msg, args...)
 }

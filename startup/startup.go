@@ -6,6 +6,7 @@ import (
 
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -40,7 +41,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 	if r.Warm, r.RestoreCount, err = sonicdb.WarmStart(ctx, dbs.State); err != nil {
 		return nil, err
 	}
-	log.Info("starting", "switch_type", r.SwitchType, "warm", r.Warm, "restore_count", r.RestoreCount)
+	logging.Notice(log, "starting", "switch_type", r.SwitchType, "warm", r.Warm, "restore_count", r.RestoreCount)
 
 	// 3. Join RTNLGRP_LINK, then dump, so no change in between is lost.
 	socks, err := netlinkrx.Open(rcvbuf)
@@ -56,7 +57,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 	if socks.RcvBuf < rcvbuf {
 		log.Warn("netlink receive buffer smaller than asked", "asked", rcvbuf, "got", socks.RcvBuf)
 	}
-	log.Info("netlink socket ready", "rcvbuf", socks.RcvBuf, "links", len(dump))
+	logging.Notice(log, "netlink socket ready", "rcvbuf", socks.RcvBuf, "links", len(dump))
 	fail := func(err error) (*Result, error) {
 		socks.Close()
 		return nil, err
@@ -87,7 +88,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 			return fail(err)
 		}
 		r.Old[ev.Index] = true
-		log.Info("old interface brought down", "port", ev.Name, "ifindex", ev.Index)
+		logging.Notice(log, "old interface brought down", "port", ev.Name, "ifindex", ev.Index)
 	}
 	return &r, nil
 }

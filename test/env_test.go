@@ -2,9 +2,14 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +31,7 @@ type env struct {
 	t                   *testing.T
 	redis               *harness.Redis
 	dbConfig            string
+	dumpDir             string // the daemon's --dump-dir
 	ns, peers           *harness.Netns
 	appl, config, state *redis.Client
 	orch                *harness.Orchagent
@@ -37,26 +43,16 @@ func newEnv(t *testing.T) *env {
 	harness.RequireRoot(t)
 	e := &env{t: t, redis: harness.StartRedis(t)}
 	e.dbConfig = e.redis.WriteDBConfig(t)
+	e.dumpDir = t.TempDir()
 	e.ns, e.peers = harness.NewNetns(t), harness.NewNetns(t)
 	e.appl, e.config, e.state = e.redis.Client(t, 0), e.redis.Client(t, 4), e.redis.Client(t, 6)
 	e.orch = harness.NewOrchagent(t, e.appl)
-	e.seedLogLevel()
 	return e
 }
 
-// seedLogLevel sets CONFIG_DB LOGGER|portsyncd LOGLEVEL INFO: the tests wait
-// for INFO lines ("ready", "actor state"), and the daemon follows that key,
-// writing SONiC's default, NOTICE, when it finds none.
-func (e *env) seedLogLevel() {
-	e.t.Helper()
-	e.hset(e.config, "LOGGER|portsyncd", "LOGLEVEL", "INFO")
-}
-
-// configure writes CONFIG_DB PORT|<name> for each name with typical fields,
-// and LOGGER|portsyncd (see seedLogLevel), which a restarted Redis lost.
+// configure writes CONFIG_DB PORT|<name> for each name with typical fields.
 func (e *env) configure(names ...string) {
 	e.t.Helper()
-	e.seedLogLevel()
 	for i, n := range names {
 		e.hset(e.config, "PORT|"+n, "lanes", fmt.Sprintf("%d,%d,%d,%d", 4*i, 4*i+1, 4*i+2, 4*i+3),
 			"speed", "100000", "alias", fmt.Sprintf("etp%d", i+1), "mtu", "9100", "admin_status", "up")
@@ -92,10 +88,38 @@ func (e *env) exists(c *redis.Client, key string) bool {
 	return n == 1
 }
 
+// args are the daemon's arguments in this environment, then args.
+func (e *env) args(args ...string) []string {
+	return append([]string{"--db-config", e.dbConfig, "--dump-dir", e.dumpDir}, args...)
+}
+
+// stateDump asks the daemon for a state dump (SIGUSR1) and returns it.
+func (e *env) stateDump(t *testing.T) map[string]any {
+	t.Helper()
+	before := e.countLog(`msg="state dumped"`)
+	e.daemon.Signal(t, syscall.SIGUSR1)
+	harness.Eventually(t, waitFor, func() bool { return e.countLog(`msg="state dumped"`) > before },
+		func() string { return "no state dump:\n" + e.log() })
+	m := regexp.MustCompile(`msg="state dumped" path=(\S+)`).FindAllStringSubmatch(e.log(), -1)
+	path := m[len(m)-1][1]
+	if filepath.Dir(path) != e.dumpDir {
+		t.Fatalf("state dumped to %s, want it in %s", path, e.dumpDir)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read state dump: %v", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("state dump %s: %v\n%s", path, err, b)
+	}
+	return doc
+}
+
 // start runs the daemon in the port namespace and waits until it is ready.
 func (e *env) start(args ...string) *harness.Daemon {
 	e.t.Helper()
-	e.daemon = harness.StartDaemon(e.t, e.ns, append([]string{"--db-config", e.dbConfig}, args...)...)
+	e.daemon = harness.StartDaemon(e.t, e.ns, e.args(args...)...)
 	e.daemon.WaitLog(e.t, "msg=ready", waitFor)
 	return e.daemon
 }

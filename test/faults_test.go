@@ -113,16 +113,12 @@ func TestIntegrationOverrunResync(t *testing.T) {
 // counter reads one of the daemon's counters from a SIGUSR1 state dump.
 func (e *env) counter(t *testing.T, name string) int {
 	t.Helper()
-	before := e.countLog(`msg="actor state"`)
-	e.daemon.Signal(t, syscall.SIGUSR1)
-	harness.Eventually(t, waitFor, func() bool { return e.countLog(`msg="actor state"`) >= before+3 },
-		func() string { return "no state dump:\n" + e.log() })
-	m := regexp.MustCompile(`\b`+name+`:(\d+)`).FindAllStringSubmatch(e.log(), -1)
-	if len(m) == 0 {
-		t.Fatalf("counter %s not in the state dump:\n%s", name, e.log())
+	nl, _ := e.stateDump(t)["actors"].(map[string]any)["netlinkrx"].(map[string]any)
+	n, ok := nl[name].(float64)
+	if !ok {
+		t.Fatalf("counter %s not in netlinkrx's state dump: %v", name, nl)
 	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n
+	return int(n)
 }
 
 // goroutines reads the daemon's goroutine count from a SIGUSR1 state dump.
@@ -232,7 +228,7 @@ func (e *env) startFaulty(t *testing.T, args ...string) (inject func(targets ...
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "faults")
 	t.Setenv("PORTSYNCD_FAULT_FILE", file)
-	e.daemon = harness.StartProcess(t, e.ns, harness.BuildDaemonTags(t, "faultinject"), append([]string{"--db-config", e.dbConfig}, args...)...)
+	e.daemon = harness.StartProcess(t, e.ns, harness.BuildDaemonTags(t, "faultinject"), e.args(args...)...)
 	e.daemon.WaitLog(t, "msg=ready", waitFor)
 	return func(targets ...string) {
 		if err := os.WriteFile(file, []byte(strings.Join(targets, "\n")), 0o644); err != nil {

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,11 +148,23 @@ func TestIntegrationFlapStormEndsInFinalState(t *testing.T) {
 }
 
 // dumpState asks the daemon for its state (SIGUSR1) and checks every actor
-// answered.
+// answered, with what an operator needs per port.
 func (e *env) dumpState(t *testing.T) {
 	t.Helper()
-	e.daemon.Signal(t, sigusr1)
-	for _, a := range []string{"actor=netlinkrx", "actor=portstate", "actor=dbwriter"} {
-		e.daemon.WaitLog(t, fmt.Sprintf(`msg="actor state" %s`, a), waitFor)
+	doc := e.stateDump(t)
+	actors, _ := doc["actors"].(map[string]any)
+	for _, a := range []string{"netlinkrx", "portstate", "dbwriter", "kstats"} {
+		if _, ok := actors[a]; !ok {
+			t.Errorf("state dump lacks %s: %v", a, doc)
+		}
+	}
+	ps, _ := actors["portstate"].(map[string]any)
+	ports, _ := ps["ports"].([]any)
+	if len(ports) == 0 {
+		t.Errorf("state dump has no ports: %v", ps)
+	}
+	wr, _ := actors["dbwriter"].(map[string]any)
+	if written, _ := wr["written"].(map[string]any); written["Ethernet0"] == nil {
+		t.Errorf("state dump lacks dbwriter's last write of Ethernet0: %v", wr)
 	}
 }

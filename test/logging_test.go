@@ -32,8 +32,8 @@ func TestIntegrationSyslogOutput(t *testing.T) {
 	}
 
 	ready := l.WaitSyslog(t, waitFor, msg("ready"))
-	if ready.AppName != "portsyncd" || ready.ProcID != pid || ready.Severity != 6 || ready.Facility != 1 {
-		t.Errorf("ready: APP-NAME %q PROCID %q severity %d facility %d; want portsyncd %s 6 1",
+	if ready.AppName != "portsyncd" || ready.ProcID != pid || ready.Severity != 5 || ready.Facility != 1 {
+		t.Errorf("ready: APP-NAME %q PROCID %q severity %d facility %d; want portsyncd %s 5 1",
 			ready.AppName, ready.ProcID, ready.Severity, ready.Facility, pid)
 	}
 	if v, _ := ready.Param(logging.SDMeta, "ports_configured"); v != "1" {
@@ -57,7 +57,10 @@ func TestIntegrationSyslogOutput(t *testing.T) {
 		return strings.HasPrefix(m.Msg, "log level changed") && to == "DEBUG"
 	})
 	e.ns.SetMTU(t, "Ethernet0", 9000) // an old interface's change: ignored, at DEBUG
-	ignored := l.WaitSyslog(t, waitFor, msg("link message ignored"))
+	ignored := l.WaitSyslog(t, waitFor, func(m logtest.Message) bool {
+		v, _ := m.Param(logging.SDMeta, "verdict")
+		return strings.HasPrefix(m.Msg, "link event ") && v == "ignored:old_interface"
+	})
 	if name, _ := ignored.Param(logging.SDPort, "name"); name != "Ethernet0" || ignored.Severity != 7 {
 		t.Errorf("ignored: port %q severity %d, want Ethernet0 and 7; SD %v", name, ignored.Severity, ignored.SD)
 	}

@@ -12,8 +12,6 @@ import (
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
-var sigusr1 = syscall.SIGUSR1
-
 // SIGTERM stops reading, drains what is pending to Redis and exits 0.
 func TestIntegrationSigtermDrainsAndExits(t *testing.T) {
 	e := startWithPorts(t, "Ethernet0")

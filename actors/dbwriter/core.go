@@ -107,7 +107,8 @@ func (c *core) next() *batch {
 	if len(c.pending) > 0 {
 		b.ops = make([]keyOp, 0, len(c.pending))
 		for port, op := range c.pending {
-			b.ops = append(b.ops, keyOp{port: port, op: op})
+			prev, had := c.written[port]
+			b.ops = append(b.ops, keyOp{port: port, op: op, prev: prev, hadPrev: had && !op.del})
 			if op.del {
 				delete(c.written, port)
 			}
@@ -170,7 +171,9 @@ type outcome struct {
 	acked []string // ports whose STATE_DB write Redis acknowledged
 	// received are the kernel receive times of the acknowledged writes,
 	// where known: the end-to-end latency starts there.
-	received       []time.Time
+	received []time.Time
+	// changes are the acknowledged writes that changed a port's state.
+	changes        []change
 	stale          []string // stale STATE_DB entries deleted
 	notInTable     []string // newly held: not in APPL_DB PORT_TABLE
 	rejected       []rejection
@@ -180,6 +183,14 @@ type outcome struct {
 	stateRestarted bool // rewriting everything this daemon owns in STATE_DB
 	applRestarted  bool // republishing the port configuration
 	retry          bool // held work waits: arm the retry timer
+}
+
+// change is a port's state as written, and what it was before.
+type change struct {
+	port    string
+	prev    messages.PortState
+	hadPrev bool
+	state   messages.PortState
 }
 
 // finish takes the result of the batch in flight.
@@ -203,8 +214,14 @@ func (c *core) finish(res *result) outcome {
 			acked[p] = true
 		}
 		for _, ko := range b.ops {
-			if acked[ko.port] && !ko.op.received.IsZero() {
+			if !acked[ko.port] {
+				continue
+			}
+			if !ko.op.received.IsZero() {
 				out.received = append(out.received, ko.op.received)
+			}
+			if !ko.hadPrev || ko.prev != ko.op.state {
+				out.changes = append(out.changes, change{port: ko.port, prev: ko.prev, hadPrev: ko.hadPrev, state: ko.op.state})
 			}
 		}
 	}
@@ -299,4 +316,13 @@ func (c *core) probe() { c.probeDue = true }
 // not count: they wait for other daemons, not for Redis.
 func (c *core) drained() bool {
 	return !c.busy && len(c.pending) == 0 && !c.initDoneWanted && !c.configWanted && c.reconcile == nil
+}
+
+// writtenView is the state last written for each port, for state dumps.
+func (c *core) writtenView() map[string]map[string]string {
+	v := make(map[string]map[string]string, len(c.written))
+	for port, st := range c.written {
+		v[port] = map[string]string{"admin_status": upDown(st.AdminUp), "netdev_oper_status": upDown(st.OperUp), "mtu": mtuString(st.MTU)}
+	}
+	return v
 }

@@ -3,12 +3,15 @@ package dbwriter
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/sonic-go/portsyncd/actors"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -148,7 +151,8 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *messages.DumpState:
 		s := w.cfg.Stats
 		ctx.Respond(&messages.StateDump{Actor: "dbwriter", State: map[string]any{
-			"pending": len(w.core.pending), "held": len(w.core.held), "busy": w.core.busy,
+			"pending": len(w.core.pending), "held": slices.Sorted(maps.Keys(w.core.held)), "busy": w.core.busy,
+			"written": w.core.writtenView(),
 			"batches": s.Batches.Load(), "writes": s.Writes.Load(), "deletes": s.Deletes.Load(),
 			"coalesced": s.Coalesced.Load(), "unchanged": s.Unchanged.Load(),
 			"not_in_table": s.NotInTable.Load(), "rejected": s.Rejected.Load(),
@@ -258,8 +262,18 @@ func (w *writer) finish(res *result) {
 		}
 	}
 	w.cfg.Stats.HeldBack.Store(int64(len(w.core.held)))
+	for _, c := range out.changes {
+		attrs := []slog.Attr{slog.String(logging.KeyPort, c.port),
+			slog.String(logging.KeyAdmin, upDown(c.state.AdminUp)), slog.String(logging.KeyOper, upDown(c.state.OperUp)),
+			slog.Uint64(logging.KeyMTU, uint64(c.state.MTU))}
+		if c.hadPrev {
+			attrs = append(attrs, slog.String("old_admin", upDown(c.prev.AdminUp)),
+				slog.String("old_oper", upDown(c.prev.OperUp)), slog.Uint64("old_mtu", uint64(c.prev.MTU)))
+		}
+		w.log.LogAttrs(context.Background(), logging.LevelNotice, "port state written", attrs...)
+	}
 	for _, port := range out.stale {
-		w.log.Info("stale STATE_DB entry deleted", "port", port)
+		logging.Notice(w.log, "stale STATE_DB entry deleted", "port", port)
 	}
 	for _, port := range out.notInTable {
 		if !w.reported[port] {
@@ -281,12 +295,12 @@ func (w *writer) finish(res *result) {
 	}
 	if out.configSent {
 		w.cfg.Stats.ConfigSent.Store(true)
-		w.log.Info("port configuration published", "ports", len(w.cfg.Owned.ConfigPorts), "port_config_done", w.cfg.Owned.ColdStart)
+		logging.Notice(w.log, "port configuration published", "ports", len(w.cfg.Owned.ConfigPorts), "port_config_done", w.cfg.Owned.ColdStart)
 	}
 	if out.initDoneSent {
 		w.lineage.initDoneSent = true
 		w.cfg.Stats.InitDoneSent.Store(true)
-		w.log.Info("PortInitDone published")
+		logging.Notice(w.log, "PortInitDone published")
 	}
 	if out.stateRestarted {
 		w.log.Warn("STATE_DB server restarted; rewriting owned state", "ports", len(w.core.pending))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -17,6 +18,10 @@ import (
 type keyOp struct {
 	port string
 	op   stateOp
+	// prev is the state written before this op, if any: what the change
+	// is from.
+	prev    messages.PortState
+	hadPrev bool
 }
 
 // batch is what the actor hands the writer goroutine: everything pending at

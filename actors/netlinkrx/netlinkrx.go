@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/actors"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 )
 
@@ -82,7 +83,7 @@ func (r *receiver) Receive(ctx actor.Context) {
 			r.rd = nil
 		}
 	case *messages.ResyncRequest:
-		r.cfg.Logger.Info("resync requested", "reason", msg.Reason)
+		logging.Notice(r.cfg.Logger, "resync requested", "reason", msg.Reason)
 		if r.rd != nil {
 			r.rd.requestResync()
 		}
@@ -285,7 +286,7 @@ func (rd *reader) resync(reason string) bool {
 		rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
 		return false
 	}
-	rd.cfg.Logger.Info("links dumped", "reason", reason, "links", len(events))
+	logging.Notice(rd.cfg.Logger, "links dumped", "reason", reason, "links", len(events))
 	rd.last.reset(events)
 	return rd.send(events, true, time.Now())
 }

@@ -3,6 +3,7 @@ package portstate
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
@@ -22,8 +23,9 @@ type Start struct {
 // actor feeds it and carries out what it returns.
 type Core struct {
 	old     map[uint32]bool
-	byIndex map[uint32]string // tracked links: ifindex -> port name
-	pending map[string]bool   // configured ports whose state is not yet acknowledged
+	byIndex map[uint32]string             // tracked links: ifindex -> port name
+	state   map[uint32]messages.PortState // tracked links: their last state
+	pending map[string]bool               // configured ports whose state is not yet acknowledged
 
 	sawBatch       bool
 	initDoneAsked  bool
@@ -67,6 +69,7 @@ func NewCore(st Start) *Core {
 	c := &Core{
 		old:     st.Old,
 		byIndex: make(map[uint32]string),
+		state:   make(map[uint32]messages.PortState),
 		pending: make(map[string]bool, len(st.Pending)),
 	}
 	for _, p := range st.Pending {
@@ -132,6 +135,7 @@ func (c *Core) reconcile(events []messages.LinkEvent, fx *Effects) {
 		if !inDump[idx] {
 			name := c.byIndex[idx]
 			delete(c.byIndex, idx)
+			delete(c.state, idx)
 			fx.Vanished = append(fx.Vanished, Vanished{Index: idx, Name: name})
 			fx.Ops = append(fx.Ops, messages.PortOp{Port: name, Del: true})
 		}
@@ -154,6 +158,7 @@ func (c *Core) handle(ev *messages.LinkEvent, dump bool, received time.Time, fx 
 	if ev.Family == 0 {
 		if prev, ok := c.byIndex[ev.Index]; ok && (prev != ev.Name || ev.Kind == messages.DelLink) {
 			delete(c.byIndex, ev.Index)
+			delete(c.state, ev.Index)
 			if prev != ev.Name {
 				// Renamed: the old name's STATE_DB entry describes nothing.
 				fx.Renamed = append(fx.Renamed, Rename{Index: ev.Index, From: prev, To: ev.Name})
@@ -169,6 +174,7 @@ func (c *Core) handle(ev *messages.LinkEvent, dump bool, received time.Time, fx 
 		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Del: true})
 	case Update:
 		c.byIndex[ev.Index] = ev.Name
+		c.state[ev.Index] = StateOf(*ev)
 		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump, Received: received})
 	}
 }
@@ -177,6 +183,27 @@ func (c *Core) isOld(idx uint32) bool { return c.old[idx] }
 
 // Pending returns the configured ports still awaited, sorted.
 func (c *Core) Pending() []string { return slices.Sorted(maps.Keys(c.pending)) }
+
+// Port is what the core knows of one tracked port, for state dumps.
+type Port struct {
+	Name    string `json:"name"`
+	Index   uint32 `json:"ifindex"`
+	AdminUp bool   `json:"admin_up"`
+	OperUp  bool   `json:"oper_up"`
+	MTU     uint32 `json:"mtu"`
+	Pending bool   `json:"pending"`
+}
+
+// Ports returns the tracked ports, by name.
+func (c *Core) Ports() []Port {
+	ports := make([]Port, 0, len(c.byIndex))
+	for idx, name := range c.byIndex {
+		st := c.state[idx]
+		ports = append(ports, Port{Name: name, Index: idx, AdminUp: st.AdminUp, OperUp: st.OperUp, MTU: st.MTU, Pending: c.pending[name]})
+	}
+	slices.SortFunc(ports, func(a, b Port) int { return strings.Compare(a.Name, b.Name) })
+	return ports
+}
 
 // Links returns the number of links tracked.
 func (c *Core) Links() int { return len(c.byIndex) }

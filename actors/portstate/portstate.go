@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/sonic-go/portsyncd/actors"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 )
 
@@ -66,7 +68,7 @@ func (s *shell) Receive(ctx actor.Context) {
 	case *messages.LinkBatch:
 		fx := s.core.Batch(msg, nil)
 		s.cfg.Credits.Release()
-		s.carryOut(ctx, len(msg.Events), &fx)
+		s.carryOut(ctx, msg, &fx)
 	case *messages.StateWritten:
 		if s.core.Written(msg.Ports) {
 			ctx.Send(s.cfg.Writer, &messages.StateOps{InitDone: true})
@@ -86,16 +88,16 @@ func (s *shell) Receive(ctx actor.Context) {
 			ignored[r.String()] = st.Ignored[r].Load()
 		}
 		ctx.Respond(&messages.StateDump{Actor: "portstate", State: map[string]any{
-			"links": s.core.Links(), "pending": s.core.Pending(), "awaiting_resync": s.core.AwaitingResync(),
+			"links": s.core.Links(), "ports": s.core.Ports(), "pending": s.core.Pending(), "awaiting_resync": s.core.AwaitingResync(),
 			"events": st.Events.Load(), "ignored": ignored, "renames": st.Renames.Load(),
 			"reconciled": st.Reconciled.Load(), "restarts": st.Restarts.Load(),
 		}})
 	}
 }
 
-func (s *shell) carryOut(ctx actor.Context, events int, fx *Effects) {
+func (s *shell) carryOut(ctx actor.Context, b *messages.LinkBatch, fx *Effects) {
 	st, log := s.cfg.Stats, s.cfg.Logger
-	st.Events.Add(uint64(events))
+	st.Events.Add(uint64(len(b.Events)))
 	for r, n := range fx.Ignored {
 		if n > 0 {
 			st.Ignored[r].Add(uint64(n))
@@ -103,22 +105,35 @@ func (s *shell) carryOut(ctx actor.Context, events int, fx *Effects) {
 	}
 	for _, r := range fx.Renamed {
 		st.Renames.Add(1)
-		log.Info("link renamed", "from", r.From, "to", r.To, "ifindex", r.Index)
+		logging.Notice(log, "link renamed", "from", r.From, "to", r.To, "ifindex", r.Index)
 	}
 	for _, v := range fx.Vanished {
 		st.Reconciled.Add(1)
-		log.Info("link vanished without a DELLINK", "port", v.Name, "ifindex", v.Index)
+		logging.Notice(log, "link vanished without a DELLINK", "port", v.Name, "ifindex", v.Index)
 	}
 	if log.Enabled(context.Background(), slog.LevelDebug) {
-		for _, op := range fx.Ops {
-			log.Debug("port state decided", "port", op.Port, "delete", op.Del, "set", op.Set,
-				"admin_up", op.State.AdminUp, "oper_up", op.State.OperUp, "mtu", op.State.MTU)
-		}
+		s.logEvents(b)
 	}
 	if !fx.Empty() {
 		ctx.Send(s.cfg.Writer, &messages.StateOps{Ops: fx.Ops, Present: fx.Present, InitDone: fx.InitDone})
 	}
 	s.publish()
+}
+
+// logEvents logs every event of a batch at DEBUG, with the time from the
+// kernel read to the decision.
+func (s *shell) logEvents(b *messages.LinkBatch) {
+	latency := time.Since(b.Received).Microseconds()
+	for i := range b.Events {
+		ev := &b.Events[i]
+		verdict, reason := Classify(*ev, s.core.isOld)
+		v := [...]string{Ignore: "ignored:", Delete: "delete", Update: "update"}[verdict] + reason.String()
+		s.cfg.Logger.LogAttrs(context.Background(), slog.LevelDebug, "link event", slog.String("verdict", v),
+			slog.String(logging.KeyPort, ev.Name), slog.Uint64(logging.KeyIfindex, uint64(ev.Index)),
+			slog.String(logging.KeyEvent, ev.Kind.String()), slog.Bool("dump", b.Dump),
+			slog.Bool("admin_up", ev.AdminUp()), slog.Bool("oper_up", ev.OperUp()),
+			slog.Uint64(logging.KeyMTU, uint64(ev.MTU)), slog.Int64(logging.KeyLatencyUS, latency))
+	}
 }
 
 // publish makes the core's gauges readable from other goroutines.

@@ -48,6 +48,7 @@ func run(args []string, stderr io.Writer) int {
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
+	dumpDir := fs.String("dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
 	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.Usage = func() {
@@ -119,6 +120,7 @@ func run(args []string, stderr io.Writer) int {
 		Watchdog:      2 * time.Second,
 		DrainTimeout:  1500 * time.Millisecond,
 		MetricsAddr:   *metricsAddr,
+		DumpDir:       *dumpDir,
 		KstatsEvery:   5 * time.Second,
 		Logger:        log,
 		LibLogger:     libLog,

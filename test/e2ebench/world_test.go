@@ -50,8 +50,6 @@ func newWorld(t *testing.T, n int, args ...string) (*world, time.Duration) {
 		w.ports = append(w.ports, portName(i))
 		pipe.HSet(ctx, "PORT|"+portName(i), "lanes", fmt.Sprint(i), "mtu", "9100", "admin_status", "up")
 	}
-	// The daemon follows LOGGER|portsyncd; "ready" is an INFO line.
-	pipe.HSet(ctx, "LOGGER|portsyncd", "LOGLEVEL", "INFO")
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -46,14 +45,13 @@ func TestSoak(t *testing.T) {
 		names[i] = fmt.Sprintf("Ethernet%d", 4*i)
 		config.HSet(ctx, "PORT|"+names[i], "lanes", fmt.Sprint(i), "mtu", "9100", "admin_status", "up")
 	}
-	// The soak waits for INFO lines; the daemon follows this key.
-	config.HSet(ctx, "LOGGER|portsyncd", "LOGLEVEL", "INFO")
 	harness.NewOrchagent(t, appl).Run(t)
 
 	faults := filepath.Join(t.TempDir(), "faults")
 	t.Setenv("PORTSYNCD_FAULT_FILE", faults)
+	dumpDir := t.TempDir()
 	d := harness.StartProcess(t, ns, harness.BuildDaemonTags(t, "faultinject"),
-		"--db-config", dbConfig, "--max-restarts", "1000000", "--netlink-rcvbuf", "32768")
+		"--db-config", dbConfig, "--max-restarts", "1000000", "--netlink-rcvbuf", "32768", "--dump-dir", dumpDir)
 	d.WaitLog(t, "msg=ready", 10*time.Second)
 	for _, n := range names {
 		harness.Eventually(t, 10*time.Second, func() bool { return appl.Exists(ctx, "PORT_TABLE:"+n).Val() == 1 },
@@ -120,15 +118,14 @@ func TestSoak(t *testing.T) {
 	}, func() string {
 		d.Signal(t, syscall.SIGUSR1)
 		time.Sleep(300 * time.Millisecond)
-		return "not converged (-kernel +STATE_DB):\n" + diff + "\n" + stateLines(d.Log()) + "\n" + tail(d.Log())
+		return "not converged (-kernel +STATE_DB):\n" + diff + "\n" + stateLines(dumpDir) + "\n" + tail(d.Log())
 	})
 	t.Logf("converged %v after the last action", time.Since(start).Round(time.Millisecond))
 
 	d.Signal(t, syscall.SIGUSR1)
-	d.WaitLog(t, `msg="actor state" actor=dbwriter`, 10*time.Second)
-	time.Sleep(200 * time.Millisecond)
+	d.WaitLog(t, `msg="state dumped"`, 10*time.Second)
 	t.Logf("actions over %v: %s", *duration, summary(actions))
-	t.Log(stateLines(d.Log()))
+	t.Log(stateLines(dumpDir))
 	t.Logf("actor restarts: %d, Redis restarts noticed: %d",
 		strings.Count(d.Log(), `msg="actor restarting"`), strings.Count(d.Log(), "server restarted"))
 }
@@ -151,13 +148,16 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-60):], "\n")
 }
 
-// stateLines returns the daemon's state dumps (SIGUSR1) from its log.
-func stateLines(log string) string {
-	var out []string
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, `msg="actor state"`) || strings.Contains(line, `msg="process state"`) {
-			out = append(out, regexp.MustCompile(`^time=\S+ `).ReplaceAllString(line, ""))
-		}
+// stateLines returns the newest state dump (SIGUSR1) in dir.
+func stateLines(dir string) string {
+	names, _ := filepath.Glob(filepath.Join(dir, "portsyncd-state-*.json"))
+	if len(names) == 0 {
+		return "(no state dump)"
 	}
-	return strings.Join(out, "\n")
+	sort.Strings(names)
+	b, err := os.ReadFile(names[len(names)-1])
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
