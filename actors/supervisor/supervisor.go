@@ -40,6 +40,9 @@ type Options struct {
 	DrainTimeout time.Duration
 	// DumpState receives a value for each state dump asked for (SIGUSR1).
 	DumpState <-chan struct{}
+	// Resync receives a value for each fresh dump asked for (SIGHUP); it is
+	// read only while the pipeline runs.
+	Resync <-chan struct{}
 	// Faults are injected faults to deliver (faultinject builds only).
 	Faults <-chan messages.InjectFault
 	Logger *slog.Logger
@@ -128,6 +131,8 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, stats *Stats) erro
 		select {
 		case <-opts.DumpState:
 			dumpState(root, children, log)
+		case <-opts.Resync:
+			root.Send(pl.rx, &messages.ResyncRequest{Reason: "SIGHUP"})
 		case f := <-opts.Faults:
 			target, _, _ := strings.Cut(f.Target, ":")
 			if target == "port" {

@@ -4,17 +4,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -64,6 +61,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(logHandler(stderr, level))
 	libLog := slog.New(logHandler(stderr, max(level, slog.LevelWarn))).With("lib", "protoactor")
+	sigs := handleSignals(log)
+	defer sigs.stop()
 
 	if *mlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
@@ -102,21 +101,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	defer dbs.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	dump := make(chan struct{}, 1)
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	go func() {
-		for range usr1 {
-			select {
-			case dump <- struct{}{}:
-			default:
-			}
-		}
-	}()
-
-	err = supervisor.Run(ctx, dbs, supervisor.Options{
+	err = supervisor.Run(sigs.ctx, dbs, supervisor.Options{
 		RcvBuf:        *rcvbuf,
 		MaxRestarts:   *maxRestarts,
 		RestartWindow: *restartWindow,
@@ -124,11 +109,18 @@ func run(args []string, stderr io.Writer) int {
 		Credits:       256,
 		Watchdog:      2 * time.Second,
 		DrainTimeout:  1500 * time.Millisecond,
-		DumpState:     dump,
+		DumpState:     sigs.dump,
+		Resync:        sigs.resync,
 		Faults:        faults(),
 		Logger:        log,
 		LibLogger:     libLog,
 	}, nil)
+	if err != nil && sigs.ctx.Err() != nil {
+		// Asked to stop before the pipeline ran (waiting for Redis, or
+		// in start-up): nothing is pending, so this is a clean stop.
+		log.Info("stopped before running", "err", err)
+		return 0
+	}
 	if err != nil {
 		log.Error("portsyncd stopped", "err", err)
 		return exitFailure
