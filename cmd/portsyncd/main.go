@@ -44,6 +44,8 @@ func run(args []string, stderr io.Writer) int {
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
+	lockDir := fs.String("lock-dir", DefaultLockDir, "`directory` of the lock that keeps one portsyncd per network namespace and database set")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -52,6 +54,15 @@ func run(args []string, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return exitConfig
+	}
+	if *showVersion {
+		fmt.Fprintln(stderr, versionString())
+		return 0
+	}
+	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
+		MaxBackoff: *maxBackoff, LockDir: *lockDir, Args: fs.Args()}).validate(); err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
 	var level slog.Level
@@ -94,6 +105,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
+	// One portsyncd per network namespace and database set, checked before
+	// anything touches Redis or the kernel.
+	lock, err := lockInstance(*lockDir, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return exitConfig
+	}
+	defer lock.release()
+
 	dbs, err := sonicdb.Open(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", *dbConfig, err)
