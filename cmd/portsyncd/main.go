@@ -135,6 +135,11 @@ func run(args []string, stderr io.Writer) int {
 		Logger:        log,
 		LibLogger:     libLog,
 	}, nil)
+	if errors.Is(err, sonicdb.ErrRefused) {
+		// A password or an ACL does not change by waiting or restarting.
+		log.Error("portsyncd cannot start", "err", err)
+		return exitConfig
+	}
 	if err != nil && sigs.ctx.Err() != nil {
 		// Asked to stop before the pipeline ran (waiting for Redis, or
 		// in start-up): nothing is pending, so this is a clean stop.
