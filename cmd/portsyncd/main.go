@@ -157,7 +157,7 @@ func run(args []string, stderr io.Writer) int {
 // (journald, files, tests).
 func logHandler(w io.Writer, level slog.Level) slog.Handler {
 	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		return tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})
+		return tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})
 	}
 	return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
 }
