@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -282,6 +283,34 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("Load(%q) error = %v, want one starting with the path", dir, err)
 		}
 	})
+}
+
+// A configuration path that is not a regular file is refused at once: a
+// named pipe with no writer would block open for ever.
+func TestLoadNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "database_config.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ path, kind string }{
+		{fifo, "named pipe"},
+		{"/dev/null", "character device"},
+		{t.TempDir(), "directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			for name, load := range map[string]func(string) error{
+				"Load":       func(p string) error { _, err := Load(p); return err },
+				"LoadGlobal": func(p string) error { _, err := LoadGlobal(p); return err },
+			} {
+				err := load(tt.path)
+				want := "dbconfig: " + tt.path + ": not a regular file (a " + tt.kind + ")"
+				if err == nil || err.Error() != want || !errors.Is(err, ErrNotRegular) {
+					t.Errorf("%s: error %v, want %q matching ErrNotRegular", name, err, want)
+				}
+			}
+		})
+	}
 }
 
 func TestDatabase(t *testing.T) {

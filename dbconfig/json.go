@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // maxSize bounds the input; real files are a few KiB, so anything near this
@@ -41,16 +42,50 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 // such as /dev/zero) is rejected by the size check instead of exhausting
 // memory.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// Only a regular file: opening a named pipe would wait for a writer for
+	// ever, and a device is no configuration. Checked before opening, and
+	// again on what was opened (O_NONBLOCK, so a pipe swapped in meanwhile
+	// does not block the open).
+	if fi, err := os.Stat(path); err != nil {
+		return nil, pathError(path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, notRegular(path, fi.Mode())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, pathError(path, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, pathError(path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, notRegular(path, fi.Mode())
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
 		return nil, pathError(path, err)
 	}
 	return data, nil
+}
+
+// ErrNotRegular marks a configuration path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+func notRegular(path string, m fs.FileMode) error {
+	kind := "special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "named pipe"
+	case m&fs.ModeCharDevice != 0:
+		kind = "character device"
+	case m&fs.ModeDevice != 0:
+		kind = "block device"
+	case m&fs.ModeSocket != 0:
+		kind = "socket"
+	case m.IsDir():
+		kind = "directory"
+	}
+	return fmt.Errorf("dbconfig: %s: %w (a %s)", path, ErrNotRegular, kind)
 }
 
 // pathError drops the *fs.PathError layer, whose message would repeat the

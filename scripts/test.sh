@@ -34,7 +34,8 @@ fuzztime=${FUZZTIME:-20s}
 for target in \
 	./dbconfig:FuzzParse \
 	./dbconfig:FuzzParseGlobal \
-	./actors/netlinkrx:FuzzDecode; do
+	./actors/netlinkrx:FuzzDecode \
+	./actors/netlinkrx:FuzzReadDatagram; do
 	pkg=${target%%:*} name=${target##*:}
 	echo "== fuzz $name ($fuzztime)"
 	go test -run=NONE -fuzz="^${name}\$" -fuzztime="$fuzztime" "$pkg"

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -88,7 +90,8 @@ func (d *DBs) Close() {
 
 // WaitReady pings each database until it answers, backing off from 100 ms up
 // to max between attempts and logging each failed attempt. It returns early
-// only when ctx ends.
+// when ctx ends, and when a server refuses portsyncd for good (see
+// ErrRefused): waiting would not change a password or an ACL.
 func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration) error {
 	for _, db := range []*DB{d.Appl, d.Config, d.State} {
 		backoff := 100 * time.Millisecond
@@ -100,7 +103,10 @@ func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration
 			if ctx.Err() != nil {
 				return fmt.Errorf("sonicdb: connect %s: %w", db.Name, ctx.Err())
 			}
-			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", err)
+			if refused(err) {
+				return fmt.Errorf("sonicdb: %s at %s: %w: %w", db.Name, addr(db), ErrRefused, err)
+			}
+			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", explainDial(db, err))
 			select {
 			case <-time.After(backoff):
 			case <-ctx.Done():
@@ -110,6 +116,50 @@ func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration
 		}
 	}
 	return nil
+}
+
+// ErrRefused marks a Redis server that answered but refuses portsyncd for
+// good: authentication required or wrong (NOAUTH, WRONGPASS), or a user
+// whose ACL denies a command portsyncd needs (NOPERM).
+var ErrRefused = errors.New("refused by redis (permanent: authentication or ACL), not retried")
+
+// refusedPrefixes are the error replies of a permanent refusal.
+var refusedPrefixes = []string{"NOAUTH ", "WRONGPASS ", "NOPERM "}
+
+// refused reports whether err is, or wraps, a permanent refusal by the
+// server. go-redis returns them as error replies, also when they come from
+// the commands it sends on connect (HELLO, AUTH, SELECT) or our OnConnect.
+func refused(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	for _, p := range refusedPrefixes {
+		if strings.HasPrefix(re.Error(), p) || strings.Contains(err.Error(), ": "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+// explainDial names what is wrong with a unix socket path the kernel only
+// answers "connection refused" for: something that is not a socket.
+func explainDial(db *DB, err error) error {
+	p := db.Instance.UnixSocketPath
+	if p == "" {
+		return err
+	}
+	fi, serr := os.Stat(p)
+	if serr != nil || fi.Mode()&fs.ModeSocket != 0 {
+		return err
+	}
+	kind := "a regular file"
+	if fi.IsDir() {
+		kind = "a directory"
+	} else if !fi.Mode().IsRegular() {
+		kind = "not a socket: " + fi.Mode().Type().String()
+	}
+	return fmt.Errorf("unix_socket_path %s is not a socket (%s): %w", p, kind, err)
 }
 
 func addr(db *DB) string {
@@ -151,6 +201,23 @@ func parseRunID(info string) string {
 	return ""
 }
 
+// keyError says which key of which database a start-up read failed on, and
+// for WRONGTYPE which type the key has instead of a hash. A refusal (an ACL
+// that allows PING but not what start-up needs) matches ErrRefused.
+func keyError(ctx context.Context, db *DB, key string, err error) error {
+	if refused(err) {
+		return fmt.Errorf("%s at %s, key %s: %w: %w", db.Name, addr(db), key, ErrRefused, err)
+	}
+	if !strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		return fmt.Errorf("%s %s: %w", db.Name, key, err)
+	}
+	typ, terr := db.Client.Type(ctx, key).Result()
+	if terr != nil {
+		typ = "value of another type"
+	}
+	return fmt.Errorf("%s %s is a %s, want a hash: %w", db.Name, key, typ, err)
+}
+
 // IsRedisError reports whether err is an error reply from the server (a
 // rejected command), as opposed to a failed connection.
 func IsRedisError(err error) bool {
@@ -161,12 +228,13 @@ func IsRedisError(err error) bool {
 // SwitchType reads CONFIG_DB DEVICE_METADATA|localhost switch_type; absent
 // means "switch".
 func SwitchType(ctx context.Context, cfg *DB) (string, error) {
-	v, err := cfg.Client.HGet(ctx, cfg.Key(deviceMetadata, "localhost"), "switch_type").Result()
+	key := cfg.Key(deviceMetadata, "localhost")
+	v, err := cfg.Client.HGet(ctx, key, "switch_type").Result()
 	if errors.Is(err, redis.Nil) {
 		return "switch", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("sonicdb: read switch_type: %w", err)
+		return "", fmt.Errorf("sonicdb: read switch_type: %w", keyError(ctx, cfg, key, err))
 	}
 	return v, nil
 }
@@ -178,9 +246,10 @@ func SwitchType(ctx context.Context, cfg *DB) (string, error) {
 // written.
 func WarmStart(ctx context.Context, state *DB) (warm bool, restoreCount int64, err error) {
 	for _, scope := range []string{"system", "swss"} {
-		v, err := state.Client.HGet(ctx, state.Key(warmEnableTable, scope), "enable").Result()
+		ekey := state.Key(warmEnableTable, scope)
+		v, err := state.Client.HGet(ctx, ekey, "enable").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return false, 0, fmt.Errorf("sonicdb: read warm restart enable %s: %w", scope, err)
+			return false, 0, fmt.Errorf("sonicdb: read warm restart enable: %w", keyError(ctx, state, ekey, err))
 		}
 		if v == "true" {
 			warm = true
@@ -193,17 +262,17 @@ func WarmStart(ctx context.Context, state *DB) (warm bool, restoreCount int64, e
 		case errors.Is(err, redis.Nil):
 			warm = false // never restored before: a cold start that writes 0
 		case err != nil:
-			return false, 0, fmt.Errorf("sonicdb: read restore_count: %w", err)
+			return false, 0, fmt.Errorf("sonicdb: read restore_count: %w", keyError(ctx, state, key, err))
 		default:
 			n, err := state.Client.HIncrBy(ctx, key, "restore_count", 1).Result()
 			if err != nil {
-				return false, 0, fmt.Errorf("sonicdb: increment restore_count: %w", err)
+				return false, 0, fmt.Errorf("sonicdb: increment restore_count: %w", keyError(ctx, state, key, err))
 			}
 			return true, n, nil
 		}
 	}
 	if err := state.Client.HSet(ctx, key, "restore_count", "0").Err(); err != nil {
-		return false, 0, fmt.Errorf("sonicdb: write restore_count: %w", err)
+		return false, 0, fmt.Errorf("sonicdb: write restore_count: %w", keyError(ctx, state, key, err))
 	}
 	return false, 0, nil
 }
@@ -237,6 +306,11 @@ func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 		cmds[i] = pipe.HGetAll(ctx, k)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && len(keys) > 0 {
+		for i, c := range cmds {
+			if IsRedisError(c.Err()) {
+				return nil, fmt.Errorf("sonicdb: read CONFIG_DB ports: %w", keyError(ctx, cfg, keys[i], c.Err()))
+			}
+		}
 		return nil, fmt.Errorf("sonicdb: read CONFIG_DB ports: %w", err)
 	}
 	ports := make([]Port, 0, len(keys))
@@ -280,6 +354,11 @@ func InitializedPorts(ctx context.Context, appl *DB, names []string) (map[string
 		cmds[i] = pipe.HExists(ctx, appl.Key(PortTable, n), "admin_status")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && len(names) > 0 {
+		for i, c := range cmds {
+			if IsRedisError(c.Err()) {
+				return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", keyError(ctx, appl, appl.Key(PortTable, names[i]), c.Err()))
+			}
+		}
 		return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", err)
 	}
 	done := make(map[string]bool)

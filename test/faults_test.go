@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,13 +123,11 @@ func (e *env) counter(t *testing.T, name string) int {
 // goroutines reads the daemon's goroutine count from a SIGUSR1 state dump.
 func (e *env) goroutines(t *testing.T) int {
 	t.Helper()
-	before := e.countLog(`msg="process state"`)
-	e.daemon.Signal(t, syscall.SIGUSR1)
-	harness.Eventually(t, waitFor, func() bool { return e.countLog(`msg="process state"`) > before },
-		func() string { return "no state dump:\n" + e.log() })
-	m := regexp.MustCompile(`msg="process state" goroutines=(\d+)`).FindAllStringSubmatch(e.log(), -1)
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n
+	n, ok := e.stateDump(t)["goroutines"].(float64)
+	if !ok {
+		t.Fatalf("no goroutine count in the state dump")
+	}
+	return int(n)
 }
 
 // checkGoroutines fails if the daemon has more goroutines than before,

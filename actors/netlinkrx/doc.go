@@ -8,6 +8,12 @@
 // dumps every link, and sends the dump as one snapshot batch, ahead of every
 // event read after it, so an older entry never overwrites a newer one.
 //
+// Only the kernel may feed state: every datagram on either socket whose
+// sender is not the kernel (nl_pid != 0) is dropped unread and counted
+// (Stats.Forged), with a warning at most once a second. Reads and dumps use
+// raw recvfrom for this, since netlink.Conn's Receive and Execute discard the
+// sender; a dump also takes only replies with its own sequence number.
+//
 // It never interprets events (portstate does) and never touches Redis. It
 // never sets NETLINK_NO_ENOBUFS: losing events silently is what it exists to
 // prevent.

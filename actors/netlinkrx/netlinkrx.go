@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/logging"
@@ -25,6 +24,7 @@ type Stats struct {
 	Overruns     atomic.Uint64 // ENOBUFS on the listen socket: events were lost
 	Resyncs      atomic.Uint64 // complete dumps sent, start-up included
 	DecodeErrors atomic.Uint64 // messages that could not be decoded
+	Forged       atomic.Uint64 // datagrams dropped: not sent by the kernel
 	Unchanged    atomic.Uint64 // NEWLINKs dropped: nothing SONiC reads changed
 	RcvBuf       atomic.Int64  // receive buffer size the kernel granted
 }
@@ -104,6 +104,7 @@ func (r *receiver) Receive(ctx actor.Context) {
 			"overruns":      r.cfg.Stats.Overruns.Load(),
 			"resyncs":       r.cfg.Stats.Resyncs.Load(),
 			"decode_errors": r.cfg.Stats.DecodeErrors.Load(),
+			"forged":        r.cfg.Stats.Forged.Load(),
 			"unchanged":     r.cfg.Stats.Unchanged.Load(),
 			"rcvbuf":        r.cfg.Stats.RcvBuf.Load(),
 			"credits_used":  r.cfg.Credits.InUse(),
@@ -148,7 +149,8 @@ type reader struct {
 	socks   *Sockets
 	dec     *Decoder
 	last    *lastSeen
-	buf     []byte // for ReadQueued, reused
+	buf     []byte // for ReadBatch, reused
+	forged  forgedLog
 	initial []messages.LinkEvent
 
 	resyncWanted atomic.Bool
@@ -180,6 +182,7 @@ func (rd *reader) run() {
 		}
 	}()
 	if rd.initial != nil {
+		rd.noteForged() // during the start-up dump
 		rd.last.reset(rd.initial)
 		rd.send(rd.initial, true, time.Now())
 		rd.initial = nil
@@ -190,25 +193,7 @@ func (rd *reader) run() {
 				return
 			}
 		}
-		msgs, err := rd.socks.listen.Receive()
-		received := time.Now()
-		switch {
-		case err == nil:
-		case rd.stopping.Load():
-			return
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			rd.socks.listen.SetReadDeadline(time.Time{})
-			continue
-		case errors.Is(err, unix.ENOBUFS):
-			if !rd.overrun() {
-				return
-			}
-			continue
-		default:
-			rd.root.Send(rd.self, &readerFailed{rd: rd, err: fmt.Errorf("netlinkrx: receive: %w", err)})
-			return
-		}
-		events := make([]messages.LinkEvent, 0, len(msgs))
+		var events []messages.LinkEvent
 		doubt := false
 		take := func(typ uint16, data []byte) {
 			if doubt {
@@ -232,15 +217,27 @@ func (rd *reader) run() {
 			}
 			events = append(events, ev)
 		}
-		for _, m := range msgs {
-			take(uint16(m.Header.Type), m.Data)
-		}
-		// What queued up meanwhile goes in the same batch.
-		overrun, err := rd.socks.ReadQueued(rd.buf, maxQueuedReads, take)
-		if err != nil && !doubt {
-			rd.cfg.Stats.DecodeErrors.Add(1)
-			rd.cfg.Logger.Warn("unreadable queued messages", "err", err)
-			doubt = true
+		// Blocks for the first datagram; what queued up meanwhile goes in
+		// the same batch.
+		overrun, err := rd.socks.ReadBatch(rd.buf, maxQueuedReads, take)
+		received := time.Now()
+		rd.noteForged()
+		switch {
+		case err == nil:
+		case rd.stopping.Load():
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			rd.socks.listen.SetReadDeadline(time.Time{})
+			continue
+		case errors.Is(err, ErrMalformed):
+			if !doubt {
+				rd.cfg.Stats.DecodeErrors.Add(1)
+				rd.cfg.Logger.Warn("unreadable netlink datagram", "err", err)
+				doubt = true
+			}
+		default:
+			rd.root.Send(rd.self, &readerFailed{rd: rd, err: err})
+			return
 		}
 		if overrun {
 			if !rd.overrun() {
@@ -279,6 +276,7 @@ func (rd *reader) overrun() bool {
 // resync dumps all links and sends them as one snapshot batch.
 func (rd *reader) resync(reason string) bool {
 	events, err := rd.socks.Dump(rd.dec)
+	rd.noteForged()
 	if err != nil {
 		if rd.stopping.Load() {
 			return false
@@ -310,4 +308,38 @@ func (rd *reader) send(events []messages.LinkEvent, dump bool, received time.Tim
 	rd.cfg.Stats.NewLinks.Add(uint64(len(events) - dels))
 	rd.root.Send(rd.cfg.Ports, &messages.LinkBatch{Events: events, Dump: dump, Received: received})
 	return true
+}
+
+// noteForged counts the datagrams the sockets dropped for not coming from
+// the kernel, and warns about them at most once a second: a flood of them
+// must not flood the log too.
+func (rd *reader) noteForged() {
+	n, from := rd.socks.TakeForged()
+	if n == 0 {
+		return
+	}
+	rd.cfg.Stats.Forged.Add(uint64(n))
+	if dropped, ok := rd.forged.add(n, time.Now()); ok {
+		rd.cfg.Logger.Warn("netlink datagram not from the kernel dropped", "sender_pid", from, "dropped", dropped)
+	}
+}
+
+// forgedLog rate-limits the warning about forged datagrams.
+type forgedLog struct {
+	last     time.Time
+	unlogged int
+}
+
+// forgedLogEvery is the least time between two warnings.
+const forgedLogEvery = time.Second
+
+// add notes n more forged datagrams at now, and reports whether to log, with
+// how many were dropped since the last line.
+func (l *forgedLog) add(n int, now time.Time) (dropped int, log bool) {
+	l.unlogged += n
+	if !l.last.IsZero() && now.Sub(l.last) < forgedLogEvery {
+		return 0, false
+	}
+	dropped, l.unlogged, l.last = l.unlogged, 0, now
+	return dropped, true
 }

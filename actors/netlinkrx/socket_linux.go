@@ -1,8 +1,8 @@
 package netlinkrx
 
 import (
-	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
@@ -14,10 +14,6 @@ import (
 // maxDumpAttempts bounds the retries of a dump the kernel marked interrupted.
 const maxDumpAttempts = 10
 
-// rtextFilterSkipStats asks the kernel to leave link statistics out of dumps,
-// which makes a 4096-port dump several times smaller.
-const rtextFilterSkipStats = 1 << 3
-
 // Sockets are the two rtnetlink sockets of netlinkrx: one that listens to the
 // link group, and one for dumps, because a dump on a socket blocked in Receive
 // stalls.
@@ -26,6 +22,11 @@ type Sockets struct {
 	dump   *netlink.Conn
 	// RcvBuf is the listen socket's receive buffer size the kernel granted.
 	RcvBuf int
+
+	dumpSeq    uint32 // sequence number of the last dump request
+	dumpBuf    []byte // for dump replies, grown to the largest datagram
+	forged     int    // datagrams dropped since TakeForged: sender not the kernel
+	forgedFrom uint32 // sender of the last of them
 }
 
 // Open dials both sockets and joins RTNLGRP_LINK on the listen socket, asking
@@ -35,7 +36,7 @@ func Open(rcvbuf int) (*Sockets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlinkrx: dial listen socket: %w", err)
 	}
-	s := &Sockets{listen: listen}
+	s := &Sockets{listen: listen, dumpBuf: make([]byte, 64<<10)}
 	if rcvbuf > 0 {
 		// SetReadBuffer tries SO_RCVBUFFORCE and silently falls back to
 		// SO_RCVBUF, so the size granted is read back below.
@@ -71,31 +72,19 @@ func (s *Sockets) Close() {
 
 // Dump returns every link the kernel has, decoded. A dump the kernel marks
 // interrupted (NLM_F_DUMP_INTR: links changed while it ran) is taken again.
+//
+// The dump is sent and read with raw system calls rather than
+// netlink.Conn.Execute, which does not look at who sent a reply: replies not
+// from the kernel are dropped and counted (see TakeForged), and only replies
+// carrying this request's sequence number and port id count.
 func (s *Sockets) Dump(d *Decoder) ([]messages.LinkEvent, error) {
-	req := netlink.Message{
-		Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request | netlink.Dump},
-		Data:   dumpRequest(),
-	}
 	for attempt := 1; ; attempt++ {
-		msgs, err := s.dump.Execute(req)
+		r, err := s.dumpOnce(d)
 		if err != nil {
 			return nil, fmt.Errorf("netlinkrx: dump links: %w", err)
 		}
-		events := make([]messages.LinkEvent, 0, len(msgs))
-		interrupted := false
-		for _, m := range msgs {
-			if m.Header.Flags&netlink.DumpInterrupted != 0 {
-				interrupted = true
-				break
-			}
-			ev, err := d.Decode(uint16(m.Header.Type), m.Data)
-			if err != nil {
-				return nil, fmt.Errorf("netlinkrx: dump links: %w", err)
-			}
-			events = append(events, ev)
-		}
-		if !interrupted {
-			return events, nil
+		if !r.interrupted {
+			return r.events, nil
 		}
 		if attempt == maxDumpAttempts {
 			return nil, fmt.Errorf("netlinkrx: dump links: interrupted %d times in a row", attempt)
@@ -103,13 +92,65 @@ func (s *Sockets) Dump(d *Decoder) ([]messages.LinkEvent, error) {
 	}
 }
 
-func dumpRequest() []byte {
-	b := make([]byte, ifinfomsgLen+8)
-	// ifinfomsg is all zero: family AF_UNSPEC, any link. IFLA_EXT_MASK follows.
-	binary.NativeEndian.PutUint16(b[16:18], 8)
-	binary.NativeEndian.PutUint16(b[18:20], unix.IFLA_EXT_MASK)
-	binary.NativeEndian.PutUint32(b[20:24], rtextFilterSkipStats)
-	return b
+func (s *Sockets) dumpOnce(d *Decoder) (*dumpReader, error) {
+	raw, err := s.dump.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	s.dumpSeq++
+	r := &dumpReader{seq: s.dumpSeq, pid: s.dump.PID(), dec: d}
+	req := dumpRequest(r.seq, r.pid)
+	var serr error
+	err = raw.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return serr != unix.EAGAIN && serr != unix.EINTR
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("send request: %w", err)
+	}
+	var rerr error
+	err = raw.Read(func(fd uintptr) bool {
+		for !r.done {
+			// Peek at the size first: a dump datagram is read whole or
+			// not at all.
+			n, _, err := recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+			if err == nil && n > len(s.dumpBuf) {
+				s.dumpBuf = make([]byte, (n+4095)&^4095)
+			}
+			var from uint32
+			if err == nil {
+				n, from, err = recvfrom(int(fd), s.dumpBuf, unix.MSG_DONTWAIT)
+			}
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				return false // wait in the netpoller for the next datagram
+			case err != nil:
+				rerr = err
+				return true
+			case from != 0:
+				// Dropped: only the kernel answers a dump.
+				s.noteForged(from)
+				continue
+			}
+			if err := r.datagram(s.dumpBuf[:n]); err != nil {
+				rerr = err
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read reply (request %d): %w", r.seq, err)
+	}
+	return r, nil
 }
 
 // SetAdminDown clears IFF_UP on the link with the given ifindex, with an
@@ -133,24 +174,27 @@ func SetAdminDown(index uint32) error {
 }
 
 // Discard drops every message queued on the listen socket and returns how
-// many datagrams it dropped. After an overrun the queue holds only events
-// from before the loss; replayed after the dump that follows, they would
-// overwrite its newer state, and the events that corrected them are gone.
+// many datagrams from the kernel it dropped (forged ones are counted apart,
+// see TakeForged). After an overrun the queue holds only events from before
+// the loss; replayed after the dump that follows, they would overwrite its
+// newer state, and the events that corrected them are gone.
 func (s *Sockets) Discard() (int, error) {
 	raw, err := s.listen.SyscallConn()
 	if err != nil {
 		return 0, fmt.Errorf("netlinkrx: discard queued messages: %w", err)
 	}
 	n := 0
-	buf := make([]byte, 64<<10)
 	var rerr error
 	err = raw.Read(func(fd uintptr) bool {
 		for {
-			_, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			_, from, err := recvfrom(int(fd), nil, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
 			switch {
+			case err == nil && from != 0:
+				s.noteForged(from)
 			case err == nil:
 				n++
-			case err == unix.EAGAIN || err == unix.EINTR:
+			case err == unix.EINTR:
+			case err == unix.EAGAIN:
 				return true
 			case err == unix.ENOBUFS:
 				// Another loss while discarding: the dump covers it too.
@@ -169,40 +213,56 @@ func (s *Sockets) Discard() (int, error) {
 	return n, nil
 }
 
-// ReadQueued reads, without blocking, up to max datagrams already queued on
-// the listen socket into buf and calls fn for each netlink message in them.
-// Under load this lets one wake-up carry many events. It reports an overrun
-// (ENOBUFS), and fails on a datagram larger than buf.
-func (s *Sockets) ReadQueued(buf []byte, max int, fn func(typ uint16, data []byte)) (overrun bool, err error) {
+// ReadBatch waits for the listen socket to have a datagram, then reads it
+// and up to max-1 more that are already queued into buf, and calls fn for
+// each message that may carry link state in them (see listenDatagram). Under
+// load this lets one wake-up carry many events.
+//
+// Only the kernel feeds portsyncd: a datagram whose sender is not the kernel
+// (nl_pid != 0) is dropped and counted (see TakeForged), unread.
+//
+// The wait parks in the Go netpoller, so a read deadline on the listen
+// socket ends it with an error matching os.ErrDeadlineExceeded, and Close
+// with another error. ReadBatch reports an overrun (ENOBUFS: the kernel
+// dropped events) as overrun, not as an error. A datagram it cannot walk,
+// or one larger than buf, ends the batch with an error matching
+// ErrMalformed, after fn has seen the messages before it.
+func (s *Sockets) ReadBatch(buf []byte, max int, fn func(typ uint16, data []byte)) (overrun bool, err error) {
 	raw, err := s.listen.SyscallConn()
 	if err != nil {
-		return false, fmt.Errorf("netlinkrx: read queued messages: %w", err)
+		return false, fmt.Errorf("netlinkrx: read listen socket: %w", err)
 	}
+	read := 0 // datagrams taken off the socket, forged ones included
 	var rerr error
 	err = raw.Read(func(fd uintptr) bool {
-		for i := 0; i < max; i++ {
-			n, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+		for read < max {
+			n, from, err := recvfrom(int(fd), buf, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
 			switch {
-			case err == unix.EAGAIN || err == unix.EINTR:
-				return true
+			case err == unix.EINTR:
+				continue
+			case err == unix.EAGAIN:
+				// Nothing taken yet: wait in the netpoller. Else the
+				// batch is what was queued.
+				return read > 0
 			case err == unix.ENOBUFS:
 				overrun = true
 				return true
 			case err != nil:
 				rerr = err
 				return true
-			case n > len(buf):
+			}
+			read++
+			if from != 0 {
+				s.noteForged(from)
+				continue
+			}
+			if n > len(buf) {
 				rerr = fmt.Errorf("%w: datagram of %d bytes, buffer %d", ErrMalformed, n, len(buf))
 				return true
 			}
-			for b := buf[:n]; len(b) >= 16; {
-				l := int(binary.NativeEndian.Uint32(b[0:4]))
-				if l < 16 || l > len(b) {
-					rerr = fmt.Errorf("%w: netlink header claims %d bytes, %d left", ErrMalformed, l, len(b))
-					return true
-				}
-				fn(binary.NativeEndian.Uint16(b[4:6]), b[16:l])
-				b = b[min((l+3)&^3, len(b)):]
+			if err := listenDatagram(buf[:n], fn); err != nil {
+				rerr = err
+				return true
 			}
 		}
 		return true
@@ -211,7 +271,43 @@ func (s *Sockets) ReadQueued(buf []byte, max int, fn func(typ uint16, data []byt
 		err = rerr
 	}
 	if err != nil {
-		return overrun, fmt.Errorf("netlinkrx: read queued messages: %w", err)
+		return overrun, fmt.Errorf("netlinkrx: read listen socket: %w", err)
 	}
 	return overrun, nil
+}
+
+// TakeForged returns how many datagrams not sent by the kernel were dropped
+// on either socket since the last call, and the sender port id of the last
+// one (for a process's first netlink socket, its pid).
+func (s *Sockets) TakeForged() (n int, lastSender uint32) {
+	n, lastSender = s.forged, s.forgedFrom
+	s.forged, s.forgedFrom = 0, 0
+	return n, lastSender
+}
+
+func (s *Sockets) noteForged(from uint32) {
+	s.forged++
+	s.forgedFrom = from
+}
+
+// recvfrom is recvfrom(2) on a netlink socket that returns the sender's
+// port id (0: the kernel) without allocating, as unix.Recvfrom would for
+// the address. With MSG_TRUNC it returns the datagram's real length.
+func recvfrom(fd int, p []byte, flags int) (n int, from uint32, err error) {
+	var sa unix.RawSockaddrNetlink
+	salen := uint32(unix.SizeofSockaddrNetlink)
+	var base unsafe.Pointer
+	if len(p) > 0 {
+		base = unsafe.Pointer(&p[0])
+	}
+	r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(base), uintptr(len(p)),
+		uintptr(flags), uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
+	if e != 0 {
+		return 0, 0, e
+	}
+	if sa.Family != unix.AF_NETLINK {
+		// Not a netlink sender: cannot be the kernel.
+		return int(r), ^uint32(0), nil
+	}
+	return int(r), sa.Pid, nil
 }

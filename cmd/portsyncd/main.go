@@ -4,22 +4,20 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/metrics"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -51,6 +49,8 @@ func run(args []string, stderr io.Writer) int {
 	dumpDir := fs.String("dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
 	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
+	lockDir := fs.String("lock-dir", DefaultLockDir, "`directory` of the lock that keeps one portsyncd per network namespace and database set")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -61,6 +61,15 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return exitConfig
 	}
+	if *showVersion {
+		fmt.Fprintln(stderr, versionString())
+		return 0
+	}
+	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
+		MaxBackoff: *maxBackoff, LockDir: *lockDir, Args: fs.Args()}).validate(); err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return exitConfig
+	}
 	logs, logLevel, err := logFlags.open(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
@@ -68,6 +77,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	defer logs.Close()
 	log, libLog := logs.Logger, logs.Lib("protoactor", slog.LevelWarn)
+	sigs := handleSignals(log)
+	defer sigs.stop()
 
 	if *mlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
@@ -99,6 +110,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
+	// One portsyncd per network namespace and database set, checked before
+	// anything touches Redis or the kernel.
+	lock, err := lockInstance(*lockDir, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return exitConfig
+	}
+	defer lock.release()
+
 	dbs, err := sonicdb.Open(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", *dbConfig, err)
@@ -106,11 +126,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	defer dbs.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	ctx := sigs.ctx
 	defer followLevel(ctx, dbs.Config, logLevel, log)()
-	req := requests()
-	req.Faults = faults()
 	err = daemon.Run(ctx, dbs, daemon.Options{
 		RcvBuf:        *rcvbuf,
 		MaxRestarts:   *maxRestarts,
@@ -124,7 +141,18 @@ func run(args []string, stderr io.Writer) int {
 		KstatsEvery:   5 * time.Second,
 		Logger:        log,
 		LibLogger:     libLog,
-	}, req, nil)
+	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
+	if errors.Is(err, sonicdb.ErrRefused) {
+		// A password or an ACL does not change by waiting or restarting.
+		log.Error("portsyncd cannot start", "err", err)
+		return exitConfig
+	}
+	if err != nil && ctx.Err() != nil {
+		// Asked to stop before the pipeline ran (waiting for Redis, or
+		// in start-up): nothing is pending, so this is a clean stop.
+		logging.Notice(log, "stopped before running", "err", err)
+		return 0
+	}
 	if err != nil {
 		log.Error("portsyncd stopped", "err", err)
 		return exitFailure

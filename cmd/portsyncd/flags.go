@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=1.2.3". Empty: the module version from the build
+// information ("(devel)" for a build from a work tree).
+var version = ""
+
+// versionString is what --version prints: the version, the VCS revision
+// when the build recorded one, and the Go version.
+func versionString() string {
+	v, rev := version, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" && rev != "" {
+					rev += "-dirty"
+				}
+			}
+		}
+	}
+	if v == "" {
+		v = "unknown"
+	}
+	out := []string{"portsyncd", v}
+	if rev != "" {
+		out = append(out, rev)
+	}
+	return strings.Join(append(out, runtime.Version()), " ")
+}
+
+// minBackoff is the least --redis-max-backoff: below it, retries against a
+// Redis that is down would spin.
+const minBackoff = 10 * time.Millisecond
+
+// flagValues are the flags whose values need checking beyond their type.
+type flagValues struct {
+	RcvBuf        int
+	MaxRestarts   int
+	RestartWindow time.Duration
+	MaxBackoff    time.Duration
+	LockDir       string
+	Args          []string // positional arguments, of which there must be none
+}
+
+// validate reports the first flag whose value the daemon cannot run with,
+// as one line naming the flag, the value and what is wanted.
+func (f flagValues) validate() error {
+	switch {
+	case len(f.Args) > 0:
+		return fmt.Errorf("unexpected argument %q: portsyncd takes flags only", f.Args[0])
+	case f.RcvBuf < 0:
+		return fmt.Errorf("--netlink-rcvbuf %d: want 0 (kernel default) or a size in bytes", f.RcvBuf)
+	case f.MaxRestarts < 0:
+		return fmt.Errorf("--max-restarts %d: want 0 or more", f.MaxRestarts)
+	case f.RestartWindow <= 0:
+		return fmt.Errorf("--restart-window %v: want a duration above 0", f.RestartWindow)
+	case f.MaxBackoff < minBackoff:
+		return fmt.Errorf("--redis-max-backoff %v: want at least %v", f.MaxBackoff, minBackoff)
+	case f.LockDir == "":
+		return fmt.Errorf("--lock-dir: want a directory")
+	}
+	return nil
+}
