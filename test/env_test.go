@@ -43,6 +43,19 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// notify sets the server's notify-keyspace-events before the daemon starts,
+// as SONiC's redis.conf does ("AKE"); "" leaves it off (the harness's
+// default).
+func (e *env) notify(flags string) {
+	e.t.Helper()
+	if flags == "" {
+		return
+	}
+	if err := e.appl.ConfigSet(context.Background(), "notify-keyspace-events", flags).Err(); err != nil {
+		e.t.Fatalf("CONFIG SET notify-keyspace-events: %v", err)
+	}
+}
+
 // configure writes CONFIG_DB PORT|<name> for each name with typical fields.
 func (e *env) configure(names ...string) {
 	e.t.Helper()

@@ -20,6 +20,7 @@ import (
 	"github.com/lmittmann/tint"
 	"golang.org/x/sys/unix"
 
+	"github.com/sonic-go/portsyncd/actors/dbwriter"
 	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/sonicdb"
@@ -45,6 +46,7 @@ func run(args []string, stderr io.Writer) int {
 	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
+	recheck := fs.Duration("port-table-recheck", dbwriter.DefaultRecheck, "without keyspace events from APPL_DB: how often to check again for ports not yet in PORT_TABLE")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.Usage = func() {
@@ -107,15 +109,16 @@ func run(args []string, stderr io.Writer) int {
 	req := requests()
 	req.Faults = faults()
 	err = daemon.Run(ctx, dbs, daemon.Options{
-		RcvBuf:        *rcvbuf,
-		MaxRestarts:   *maxRestarts,
-		RestartWindow: *restartWindow,
-		MaxBackoff:    *maxBackoff,
-		Credits:       256,
-		Watchdog:      2 * time.Second,
-		DrainTimeout:  1500 * time.Millisecond,
-		Logger:        log,
-		LibLogger:     libLog,
+		RcvBuf:           *rcvbuf,
+		MaxRestarts:      *maxRestarts,
+		RestartWindow:    *restartWindow,
+		MaxBackoff:       *maxBackoff,
+		PortTableRecheck: *recheck,
+		Credits:          256,
+		Watchdog:         2 * time.Second,
+		DrainTimeout:     1500 * time.Millisecond,
+		Logger:           log,
+		LibLogger:        libLog,
 	}, req, nil)
 	if err != nil {
 		log.Error("portsyncd stopped", "err", err)
