@@ -53,9 +53,10 @@
 //     (ResyncRequest, Flush, Heartbeat, DumpState) are answers to bounded
 //     work or rare events.
 //
-// Blocking I/O never runs inside Receive: netlinkrx's socket reader and
-// dbwriter's Redis writer are goroutines owned by their actors, started in
-// Started and stopped in Stopping/Restarting.
+// Blocking I/O never runs inside Receive: netlinkrx's socket reader,
+// dbwriter's Redis writer and its APPL_DB keyspace watcher are goroutines
+// owned by their actors, started in Started and stopped in
+// Stopping/Restarting.
 //
 // # Failure
 //

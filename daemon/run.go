@@ -32,6 +32,9 @@ type Options struct {
 	RestartWindow time.Duration
 	// MaxBackoff caps the wait between Redis retries, everywhere.
 	MaxBackoff time.Duration
+	// PortTableRecheck is how often writes for ports not in APPL_DB
+	// PORT_TABLE are checked again when Redis sends no keyspace events.
+	PortTableRecheck time.Duration
 	// Credits bounds the link batches in flight (see package actors).
 	Credits int
 	// Watchdog is how often each actor must answer; two missed answers in
@@ -100,7 +103,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	spawn := func(ctx actor.Context) error {
 		p, err := pipeline.Spawn(ctx, pipeline.Config{
 			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, Credits: opts.Credits, MaxBackoff: opts.MaxBackoff,
-			Logger: log, Stats: &stats.Pipeline, Observer: obs,
+			Recheck: opts.PortTableRecheck, Logger: log, Stats: &stats.Pipeline, Observer: obs,
 		})
 		if err != nil {
 			return err

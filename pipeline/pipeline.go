@@ -29,8 +29,11 @@ type Config struct {
 	Credits int
 	// MaxBackoff caps the wait between Redis retries.
 	MaxBackoff time.Duration
-	Logger     *slog.Logger
-	Stats      *Stats
+	// Recheck is dbwriter's re-check of ports not in APPL_DB PORT_TABLE
+	// when Redis sends no keyspace events (dbwriter.Config.Recheck).
+	Recheck time.Duration
+	Logger  *slog.Logger
+	Stats   *Stats
 	// Observer is told each write's latency and batch size; may be nil.
 	Observer dbwriter.Observer
 }
@@ -76,6 +79,7 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 			Acks:       p.Ports,
 			Netlink:    p.Netlink,
 			MaxBackoff: cfg.MaxBackoff,
+			Recheck:    cfg.Recheck,
 			Logger:     cfg.Logger.With("actor", name("dbwriter")),
 			Stats:      &cfg.Stats.Writer,
 			Observer:   cfg.Observer,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -31,6 +30,10 @@ const (
 	warmRestartTable = "WARM_RESTART_TABLE"
 	daemonName       = "portsyncd"
 )
+
+// ClientName is the name every portsyncd connection gives itself (CLIENT
+// SETNAME).
+const ClientName = "portsyncd"
 
 // DB is one SONiC database: its client and where its keys go.
 type DB struct {
@@ -77,6 +80,13 @@ func newDB(db dbconfig.Database) *DB {
 	opts.WriteTimeout = 2 * time.Second
 	opts.PoolSize = 4
 	opts.DisableIdentity = true
+	// RESP2, as hiredis speaks it: HGETALL's reply is then a flat array in
+	// the server's order (RESP3 makes it a map, which go-redis reads into a
+	// Go map), and LoadPorts keeps CONFIG_DB's field order.
+	opts.Protocol = 2
+	// The name only shows in CLIENT LIST (operators, and tests telling our
+	// connections apart); no SONiC component reads it.
+	opts.ClientName = ClientName
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return &DB{Database: db, Client: redis.NewClient(opts), runID: rid}
 }
@@ -281,7 +291,8 @@ func WarmStart(ctx context.Context, state *DB) (warm bool, restoreCount int64, e
 func RestoreCountKey(state *DB) string { return state.Key(warmRestartTable, daemonName) }
 
 // Port is one CONFIG_DB PORT entry: its name and its fields as field, value
-// pairs sorted by field.
+// pairs, in the order HGETALL returned them (the original stages them in that
+// order too).
 type Port struct {
 	Name   string
 	Fields []string
@@ -301,9 +312,10 @@ func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 	slices.Sort(keys)
 	keys = slices.Compact(keys) // SCAN may return a key twice
 	pipe := cfg.Client.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, len(keys))
+	// A raw reply, not HGetAll's map: the field order is kept.
+	cmds := make([]*redis.Cmd, len(keys))
 	for i, k := range keys {
-		cmds[i] = pipe.HGetAll(ctx, k)
+		cmds[i] = pipe.Do(ctx, "HGETALL", k)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && len(keys) > 0 {
 		for i, c := range cmds {
@@ -315,13 +327,12 @@ func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 	}
 	ports := make([]Port, 0, len(keys))
 	for i, k := range keys {
-		m := cmds[i].Val()
-		if len(m) == 0 {
-			continue // deleted between SCAN and HGETALL
+		fields, err := cmds[i].StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("sonicdb: read CONFIG_DB %s: %w", k, err)
 		}
-		fields := make([]string, 0, 2*len(m))
-		for _, f := range slices.Sorted(maps.Keys(m)) {
-			fields = append(fields, f, m[f])
+		if len(fields) == 0 {
+			continue // deleted between SCAN and HGETALL
 		}
 		ports = append(ports, Port{Name: strings.TrimPrefix(k, prefix), Fields: fields})
 	}

@@ -40,14 +40,39 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t)
+}
+
+// newEnvWith is newEnv with options for the server; WithTCP puts the test's
+// own clients (and the orchagent stand-in's) on TCP, the daemon stays on
+// the unix socket.
+func newEnvWith(t *testing.T, opts ...harness.RedisOption) *env {
+	t.Helper()
 	harness.RequireRoot(t)
-	e := &env{t: t, redis: harness.StartRedis(t)}
+	e := &env{t: t, redis: harness.StartRedis(t, opts...)}
 	e.dbConfig = e.redis.WriteDBConfig(t)
 	e.dumpDir = t.TempDir()
 	e.ns, e.peers = harness.NewNetns(t), harness.NewNetns(t)
-	e.appl, e.config, e.state = e.redis.Client(t, 0), e.redis.Client(t, 4), e.redis.Client(t, 6)
+	client := e.redis.Client
+	if e.redis.TCPAddr != "" {
+		client = e.redis.TCPClient
+	}
+	e.appl, e.config, e.state = client(t, 0), client(t, 4), client(t, 6)
 	e.orch = harness.NewOrchagent(t, e.appl)
 	return e
+}
+
+// notify sets the server's notify-keyspace-events before the daemon starts,
+// as SONiC's redis.conf does ("AKE"); "" leaves it off (the harness's
+// default).
+func (e *env) notify(flags string) {
+	e.t.Helper()
+	if flags == "" {
+		return
+	}
+	if err := e.appl.ConfigSet(context.Background(), "notify-keyspace-events", flags).Err(); err != nil {
+		e.t.Fatalf("CONFIG SET notify-keyspace-events: %v", err)
+	}
 }
 
 // configure writes CONFIG_DB PORT|<name> for each name with typical fields.

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -94,15 +95,67 @@ func TestIntegrationUnconfiguredAndForeignNamesNotWritten(t *testing.T) {
 }
 
 // A port that orchagent consumes after its netdev appeared gets its state
-// once the APPL_DB entry exists, without waiting for another link change.
+// once the APPL_DB entry exists, without waiting for another link change:
+// released by orchagent's keyspace event when Redis sends them (as SONiC's
+// does), else found by the slow re-check.
 func TestIntegrationLateConsumerStillGetsState(t *testing.T) {
-	e := newEnv(t)
-	e.configure("Ethernet0")
-	e.start()
-	e.ns.AddPort(t, "Ethernet0", e.peers)
-	e.orch.Run(t)
-	e.waitState("Ethernet0", want("up", "up", 1500))
-	e.waitAppl("PortInitDone")
+	for _, tt := range []struct {
+		name   string
+		notify string
+		args   []string
+	}{
+		{"keyspace events", "AKE", []string{"--port-table-recheck", "1h"}},
+		{"no keyspace events", "", []string{"--port-table-recheck", "200ms"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.notify(tt.notify)
+			e.configure("Ethernet0")
+			e.start(tt.args...)
+			e.ns.AddPort(t, "Ethernet0", e.peers)
+			e.orch.Run(t)
+			e.waitState("Ethernet0", want("up", "up", 1500))
+			e.waitAppl("PortInitDone")
+		})
+	}
+}
+
+// A port whose APPL_DB entry is removed while its netdev stays gets no more
+// STATE_DB writes, as with the original (which reads the entry on every
+// NEWLINK); with and without keyspace events.
+func TestIntegrationRemovedFromPortTableNotWritten(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		notify string
+	}{{"keyspace events", "AKE"}, {"no keyspace events", ""}} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.notify(tt.notify)
+			e.configure("Ethernet0", "Ethernet4")
+			e.orch.Run(t)
+			e.start("--port-table-recheck", "1h")
+			for _, n := range []string{"Ethernet0", "Ethernet4"} {
+				e.waitAppl(n)
+				e.ns.AddPort(t, n, e.peers)
+				e.waitState(n, want("up", "up", 1500))
+			}
+			if tt.notify != "" {
+				e.daemon.WaitLog(t, "following APPL_DB port table by keyspace events", waitFor)
+			}
+			if err := e.appl.Del(context.Background(), "PORT_TABLE:Ethernet0").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.notify != "" {
+				// The daemon took the del event before the link changes.
+				e.daemon.WaitLog(t, "port left APPL_DB port table", waitFor)
+			}
+			e.ns.SetMTU(t, "Ethernet0", 9000)
+			e.settle("Ethernet4", 9100)
+			if got := e.portState("Ethernet0")["mtu"]; got != "1500" {
+				t.Errorf("Ethernet0 mtu = %q in STATE_DB after its PORT_TABLE entry was deleted, want 1500 (untouched)", got)
+			}
+		})
+	}
 }
 
 // Section 8: a renamed interface (same ifindex) loses its old key.

@@ -32,9 +32,28 @@ type core struct {
 	// written is the state last sent for each port; an update equal to it
 	// changes nothing and is dropped.
 	written map[string]messages.PortState
-	// held are HSETs that could not be written yet (port not in APPL_DB
-	// PORT_TABLE, or rejected by Redis), until a retry or newer work.
+	// held are writes Redis rejected, until a retry (backoff timer) or
+	// newer work.
 	held map[string]stateOp
+	// waiting are HSETs for ports not in APPL_DB PORT_TABLE (SONiC writes
+	// STATE_DB only for ports orchagent has consumed), until the entry
+	// appears (a keyspace event), a slow re-check (without events), or
+	// newer work.
+	waiting map[string]stateOp
+	// known are the ports seen in APPL_DB PORT_TABLE while keyspace events
+	// are watched: their writes need no EXISTS. A del event forgets a port,
+	// so a port removed from PORT_TABLE gets no more STATE_DB writes.
+	// Without events it stays empty and every write checks, as the
+	// original does.
+	known map[string]bool
+	// watching: keyspace events of APPL_DB PORT_TABLE are being received.
+	watching bool
+	// watchGen counts changes of watching; a batch built under another
+	// generation must not fill known.
+	watchGen int
+	// touched are ports with a keyspace event while a batch is in flight:
+	// that batch's EXISTS may predate the event.
+	touched map[string]bool
 	// reconcile is the newest dump's link names, until its stale STATE_DB
 	// entries are deleted.
 	reconcile map[string]bool
@@ -56,6 +75,9 @@ func newCore(owned Owned, initDoneSent bool, stats *Stats) *core {
 		pending:      make(map[string]stateOp),
 		written:      make(map[string]messages.PortState),
 		held:         make(map[string]stateOp),
+		waiting:      make(map[string]stateOp),
+		known:        make(map[string]bool),
+		touched:      make(map[string]bool),
 		configWanted: owned.ColdStart,
 		initDoneSent: initDoneSent,
 		stats:        stats,
@@ -81,6 +103,10 @@ func (c *core) add(port string, op stateOp) {
 	if h, ok := c.held[port]; ok {
 		op = merge(h, op)
 		delete(c.held, port)
+	}
+	if w, ok := c.waiting[port]; ok {
+		op = merge(w, op)
+		delete(c.waiting, port)
 	}
 	if p, ok := c.pending[port]; ok {
 		c.stats.Coalesced.Add(1)
@@ -108,7 +134,10 @@ func (c *core) next() *batch {
 		b.ops = make([]keyOp, 0, len(c.pending))
 		for port, op := range c.pending {
 			prev, had := c.written[port]
-			b.ops = append(b.ops, keyOp{port: port, op: op, prev: prev, hadPrev: had && !op.del})
+			// Unless keyspace events vouch for it, a port's presence in
+			// APPL_DB PORT_TABLE is checked before its write.
+			check := op.set && !(c.watching && c.known[port])
+			b.ops = append(b.ops, keyOp{port: port, op: op, check: check, prev: prev, hadPrev: had && !op.del})
 			if op.del {
 				delete(c.written, port)
 			}
@@ -143,6 +172,7 @@ func (c *core) next() *batch {
 		b.restoreCount = &n
 	}
 	b.present, c.reconcile = c.reconcile, nil
+	b.watchGen = c.watchGen
 	// Any batch notices a restarted server; an idle writer sends an empty
 	// one now and then for that alone.
 	b.probe, c.probeDue = c.probeDue, false
@@ -175,7 +205,7 @@ type outcome struct {
 	// changes are the acknowledged writes that changed a port's state.
 	changes        []change
 	stale          []string // stale STATE_DB entries deleted
-	notInTable     []string // newly held: not in APPL_DB PORT_TABLE
+	notInTable     []string // newly waiting: not in APPL_DB PORT_TABLE
 	rejected       []rejection
 	applRejected   int // producer writes Redis rejected
 	initDoneSent   bool
@@ -192,6 +222,10 @@ type change struct {
 	hadPrev bool
 	state   messages.PortState
 }
+
+// recheckDue reports whether writes wait for APPL_DB PORT_TABLE with no
+// keyspace events to release them: the slow re-check timer is to run.
+func (c *core) recheckDue() bool { return !c.watching && len(c.waiting) > 0 }
 
 // finish takes the result of the batch in flight.
 func (c *core) finish(res *result) outcome {
@@ -230,12 +264,24 @@ func (c *core) finish(res *result) outcome {
 		s.Reconciled.Add(1)
 	}
 	out.stale = res.stale
+	cache := c.watching && b.watchGen == c.watchGen
+	for _, port := range res.found {
+		if cache && !c.touched[port] {
+			c.known[port] = true
+		}
+	}
 	for _, ko := range res.notInTable {
 		delete(c.written, ko.port)
+		if c.touched[ko.port] {
+			// The entry may have appeared after the EXISTS: check again.
+			c.repend(ko.port, ko.op)
+			continue
+		}
 		s.NotInTable.Add(1)
 		out.notInTable = append(out.notInTable, ko.port)
-		out.retry = c.hold(ko) || out.retry
+		c.wait(ko)
 	}
+	clear(c.touched)
 	for _, rj := range res.rejected {
 		delete(c.written, rj.ko.port)
 		s.Rejected.Add(1)
@@ -276,6 +322,7 @@ func (c *core) finish(res *result) outcome {
 		c.restoreWanted = true
 	}
 	if res.applRestarted {
+		clear(c.known)
 		s.RedisRestarts.Add(1)
 		out.applRestarted = true
 		c.configWanted = true
@@ -296,17 +343,85 @@ func (c *core) hold(ko keyOp) bool {
 	return true
 }
 
+// wait keeps ko until APPL_DB PORT_TABLE has the port, unless newer work
+// for the port is pending.
+func (c *core) wait(ko keyOp) {
+	if _, newer := c.pending[ko.port]; newer {
+		return
+	}
+	c.waiting[ko.port] = ko.op
+}
+
+// repend makes op pending again, forced and older than what is pending.
+func (c *core) repend(port string, op stateOp) {
+	op.force = true
+	if p, ok := c.pending[port]; ok {
+		op = merge(op, p)
+	}
+	c.pending[port] = op
+}
+
 // retry makes held work pending again (the retry timer fired).
 func (c *core) retry() {
 	c.applHeld = false
 	for port, op := range c.held {
-		op.force = true
-		if p, ok := c.pending[port]; ok {
-			op = merge(op, p)
-		}
-		c.pending[port] = op
+		c.repend(port, op)
 	}
 	clear(c.held)
+}
+
+// recheck makes every waiting write pending again, to check APPL_DB
+// PORT_TABLE once more: the slow re-check timer fired, which matters only
+// while no keyspace events come.
+func (c *core) recheck() {
+	if c.watching {
+		return
+	}
+	c.releaseWaiting()
+}
+
+func (c *core) releaseWaiting() {
+	for port, op := range c.waiting {
+		c.repend(port, op)
+	}
+	clear(c.waiting)
+}
+
+// watch records whether keyspace events of APPL_DB PORT_TABLE are being
+// received. Either way what was learnt before is void (events may have been
+// missed), and every waiting write is checked again.
+func (c *core) watch(on bool) {
+	if on == c.watching {
+		return
+	}
+	c.watching = on
+	c.watchGen++
+	clear(c.known)
+	c.releaseWaiting()
+}
+
+// portTableEvent takes a keyspace event of APPL_DB PORT_TABLE:<port>: a
+// removal (del, expired ...) forgets the port; anything else means the
+// entry exists (orchagent's consumer HSETs it), which releases the port's
+// waiting write. It reports whether a removal was taken.
+func (c *core) portTableEvent(port string, gone bool) (removed bool) {
+	if !c.watching || !sonicdb.IsPortName(port) {
+		return false
+	}
+	c.stats.PortTableEvents.Add(1)
+	if c.busy {
+		c.touched[port] = true
+	}
+	if gone {
+		delete(c.known, port)
+		return true
+	}
+	c.known[port] = true
+	if op, ok := c.waiting[port]; ok {
+		delete(c.waiting, port)
+		c.repend(port, op)
+	}
+	return false
 }
 
 // probe asks the next batch to check that no server restarted.

@@ -61,6 +61,37 @@ func acked(b *batch) *result {
 	return res
 }
 
+// found is a result in which Redis took every command of b and, of the
+// ports b checked in APPL_DB PORT_TABLE, found only those of in.
+func found(b *batch, in ...string) *result {
+	res := &result{b: b, applDone: true, attempts: 1}
+	for _, ko := range b.ops {
+		switch {
+		case ko.check && slices.Contains(in, ko.port):
+			res.found = append(res.found, ko.port)
+			res.acked = append(res.acked, ko.port)
+		case ko.check && ko.op.set:
+			res.notInTable = append(res.notInTable, keyOp{port: ko.port, op: ko.op})
+		case ko.op.set:
+			res.acked = append(res.acked, ko.port)
+		}
+	}
+	return res
+}
+
+// checked are the ports whose write b makes only if they are in APPL_DB
+// PORT_TABLE, sorted.
+func checked(b *batch) []string {
+	var out []string
+	for _, ko := range b.ops {
+		if ko.check {
+			out = append(out, ko.port)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 var cmpOpts = []cmp.Option{cmp.AllowUnexported(stateOp{}), cmpopts.EquateEmpty()}
 
 func checkNext(t *testing.T, c *core, want *view) *batch {
@@ -192,20 +223,146 @@ func TestCore(t *testing.T) {
 			c.retry()
 			checkNext(t, c, &view{Appl: []string{"Ethernet0", "PortConfigDone"}})
 		}},
-		{"4.7 a port not in APPL_DB PORT_TABLE is held and retried with force", warm, func(t *testing.T, c *core) {
-			c.take(ops(setOp("Ethernet0", up)))
+		{"4.7 without keyspace events every write checks APPL_DB PORT_TABLE first", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up), delOp("Ethernet4")))
 			b := c.next()
-			res := &result{b: b, applDone: true, notInTable: []keyOp{{port: "Ethernet0", op: stateOp{set: true, state: up}}}}
-			out := c.finish(res)
-			if !out.retry || !slices.Equal(out.notInTable, []string{"Ethernet0"}) {
-				t.Errorf("outcome %+v, want Ethernet0 held and a retry", out)
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(b)); diff != "" {
+				t.Errorf("checked (-want +got):\n%s", diff)
+			}
+			c.finish(found(b, "Ethernet0"))
+			c.take(ops(setOp("Ethernet0", down)))
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(c.next())); diff != "" {
+				t.Errorf("checked again (-want +got):\n%s", diff)
+			}
+		}},
+		{"4.7 a port not in APPL_DB PORT_TABLE waits; without events the slow re-check checks again, forced", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			out := c.finish(found(c.next()))
+			if out.retry || !slices.Equal(out.notInTable, []string{"Ethernet0"}) || !c.recheckDue() {
+				t.Errorf("outcome %+v recheckDue %v, want Ethernet0 waiting for the slow re-check, no retry", out, c.recheckDue())
 			}
 			checkNext(t, c, nil)
 			if !c.drained() {
-				t.Errorf("held work counts as pending for a drain")
+				t.Errorf("waiting work counts as pending for a drain")
 			}
-			c.retry()
+			c.retry() // the backoff timer of rejected writes leaves it alone
+			checkNext(t, c, nil)
+			c.recheck()
 			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up, force: true}}})
+		}},
+		{"4.7 a DEL supersedes a waiting write", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(found(c.next()))
+			c.take(ops(delOp("Ethernet0")))
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {del: true}}})
+			if len(c.waiting) != 0 {
+				t.Errorf("waiting = %v, want nothing", c.waiting)
+			}
+		}},
+		{"4.7 with events, a port found in PORT_TABLE is written without a check", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up)))
+			b := c.next()
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(b)); diff != "" {
+				t.Errorf("first write checked (-want +got):\n%s", diff)
+			}
+			c.finish(found(b, "Ethernet0"))
+			c.take(ops(setOp("Ethernet0", down)))
+			if got := checked(c.next()); len(got) != 0 {
+				t.Errorf("checked %v, want no check for a known port", got)
+			}
+			if c.recheckDue() {
+				t.Errorf("slow re-check due while watching")
+			}
+		}},
+		{"4.7 with events, orchagent's hset releases the waiting write at once", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(found(c.next()))
+			if c.recheckDue() {
+				t.Errorf("slow re-check due while watching")
+			}
+			c.recheck() // a stale tick changes nothing
+			checkNext(t, c, nil)
+			c.portTableEvent("Ethernet0", false)
+			b := checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: up, force: true}}})
+			if got := checked(b); len(got) != 0 {
+				t.Errorf("checked %v after the hset event, want none", got)
+			}
+		}},
+		{"4.7 with events, a del forgets the port: its next write is checked (and held if absent)", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(found(c.next(), "Ethernet0"))
+			c.portTableEvent("Ethernet0", true)
+			c.take(ops(setOp("Ethernet0", down)))
+			b := c.next()
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(b)); diff != "" {
+				t.Errorf("checked (-want +got):\n%s", diff)
+			}
+			if out := c.finish(found(b)); !slices.Equal(out.notInTable, []string{"Ethernet0"}) {
+				t.Errorf("outcome %+v, want Ethernet0 waiting", out)
+			}
+		}},
+		{"4.7 an event while the batch is in flight: its EXISTS is not trusted", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up), setOp("Ethernet4", up)))
+			b := c.next()
+			c.portTableEvent("Ethernet0", true)  // removed after the EXISTS found it
+			c.portTableEvent("Ethernet4", false) // appeared after the EXISTS missed it
+			c.finish(found(b, "Ethernet0"))
+			// Ethernet4 is checked again at once; Ethernet0 is not cached.
+			b = checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet4": {set: true, state: up, force: true}}})
+			if got := checked(b); len(got) != 0 {
+				t.Errorf("checked %v, want none: the hset event vouches for Ethernet4", got)
+			}
+			c.finish(found(b))
+			c.take(ops(setOp("Ethernet0", down)))
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(c.next())); diff != "" {
+				t.Errorf("checked (-want +got):\n%s", diff)
+			}
+		}},
+		{"4.7 events start or stop: what was known is forgotten and everything waiting is checked again", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			b := c.next()
+			c.watch(true) // subscribed while the batch was in flight
+			c.finish(found(b, "Ethernet0"))
+			c.take(ops(setOp("Ethernet0", down), setOp("Ethernet4", up)))
+			b = c.next()
+			if diff := cmp.Diff([]string{"Ethernet0", "Ethernet4"}, checked(b)); diff != "" {
+				t.Errorf("a batch from before the subscription filled the cache (-want +got):\n%s", diff)
+			}
+			c.finish(found(b, "Ethernet0"))
+			c.watch(false) // subscription lost
+			b = checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet4": {set: true, state: up, force: true}}})
+			c.finish(found(b))
+			c.watch(true) // subscribed again
+			checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet4": {set: true, state: up, force: true}}})
+		}},
+		{"4.7 events of other keys and events while not watching are ignored", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(found(c.next()))
+			c.portTableEvent("Ethernet0", false) // not watching: cannot be trusted
+			checkNext(t, c, nil)
+			c.watch(true)
+			c.finish(found(c.next()))
+			c.portTableEvent("PortInitDone", false)
+			if len(c.known) != 0 || c.stats.PortTableEvents.Load() != 0 {
+				t.Errorf("known %v events %d, want nothing taken", c.known, c.stats.PortTableEvents.Load())
+			}
+		}},
+		{"8 APPL_DB restarted: what was known of PORT_TABLE is forgotten", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(found(c.next(), "Ethernet0"))
+			c.take(ops(setOp("Ethernet0", down)))
+			res := found(c.next())
+			res.applRestarted = true
+			c.finish(res)
+			c.take(ops(setOp("Ethernet0", up)))
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(c.next())); diff != "" {
+				t.Errorf("checked (-want +got):\n%s", diff)
+			}
 		}},
 		{"a rejected write is held, newer work for the port replaces it", warm, func(t *testing.T, c *core) {
 			c.take(ops(setOp("Ethernet0", up)))

@@ -18,12 +18,17 @@ import (
 
 // Stats are dbwriter's counters. They outlive restarts of the actor.
 type Stats struct {
-	Batches       atomic.Uint64 // pipelines written
-	Writes        atomic.Uint64 // STATE_DB HSETs acknowledged
-	Deletes       atomic.Uint64 // STATE_DB DELs sent
-	Coalesced     atomic.Uint64 // updates folded into a pending one for the same port
-	Unchanged     atomic.Uint64 // updates dropped: STATE_DB already holds that state
-	NotInTable    atomic.Uint64 // HSETs held back: port not in APPL_DB PORT_TABLE yet
+	Batches    atomic.Uint64 // pipelines written
+	Writes     atomic.Uint64 // STATE_DB HSETs acknowledged
+	Deletes    atomic.Uint64 // STATE_DB DELs sent
+	Coalesced  atomic.Uint64 // updates folded into a pending one for the same port
+	Unchanged  atomic.Uint64 // updates dropped: STATE_DB already holds that state
+	NotInTable atomic.Uint64 // HSETs held back: port not in APPL_DB PORT_TABLE yet
+	// PortTableEvents are keyspace events of APPL_DB PORT_TABLE taken.
+	PortTableEvents atomic.Uint64
+	// Watching: those events are being received (else every write checks
+	// PORT_TABLE, and held writes are re-checked every Config.Recheck).
+	Watching      atomic.Bool
 	Rejected      atomic.Uint64 // commands Redis answered with an error
 	ConnRetries   atomic.Uint64 // batches sent again after a connection failure
 	RedisRestarts atomic.Uint64 // restarted servers noticed; owned state rewritten
@@ -53,8 +58,13 @@ type Config struct {
 	Netlink *actor.PID
 	// MaxBackoff caps the wait between retries of a failed write.
 	MaxBackoff time.Duration
-	Logger     *slog.Logger
-	Stats      *Stats
+	// Recheck is how often writes held for ports not in APPL_DB
+	// PORT_TABLE are checked again when Redis sends no keyspace events
+	// (notify-keyspace-events off, or the subscription lost); 0 means
+	// DefaultRecheck.
+	Recheck time.Duration
+	Logger  *slog.Logger
+	Stats   *Stats
 	// Observer may be nil.
 	Observer Observer
 }
@@ -84,9 +94,13 @@ type lineage struct {
 // retryTick and probeTick are sent by the actor's timers to itself; they
 // carry the actor instance so that a tick outliving a restart is ignored.
 type (
-	retryTick struct{ owner *writer }
-	probeTick struct{ owner *writer }
+	retryTick   struct{ owner *writer }
+	probeTick   struct{ owner *writer }
+	recheckTick struct{ owner *writer }
 )
+
+// DefaultRecheck is Config.Recheck's default.
+const DefaultRecheck = 10 * time.Second
 
 // probeEvery is how often an idle writer checks that its Redis servers have
 // not restarted (and lost what it wrote) behind its back.
@@ -102,11 +116,12 @@ type writer struct {
 	core    *core
 	log     *slog.Logger
 
-	reported   map[string]bool // held ports already logged
-	retryIn    time.Duration
-	retryTimer *time.Timer
-	probeTimer *time.Timer
-	flushes    []*actor.PID
+	reported     map[string]bool // held ports already logged
+	retryIn      time.Duration
+	retryTimer   *time.Timer
+	probeTimer   *time.Timer
+	recheckTimer *time.Timer
+	flushes      []*actor.PID
 
 	self   *actor.PID
 	root   *actor.RootContext
@@ -141,6 +156,24 @@ func (w *writer) Receive(ctx actor.Context) {
 			w.core.retry()
 			w.dispatch()
 		}
+	case *recheckTick:
+		if msg.owner == w {
+			w.recheckTimer = nil
+			w.core.recheck()
+			w.dispatch()
+		}
+	case *portTableEvent:
+		if msg.owner == w {
+			if w.core.portTableEvent(msg.port, msg.gone) {
+				w.log.Info("port left APPL_DB port table; no STATE_DB writes until it is back", "port", msg.port)
+			}
+			w.dispatch()
+		}
+	case *watchState:
+		if msg.owner == w {
+			w.watchChanged(msg)
+			w.dispatch()
+		}
 	case *messages.Heartbeat:
 		ctx.Respond(&messages.Alive{})
 	case *messages.Flush:
@@ -153,6 +186,7 @@ func (w *writer) Receive(ctx actor.Context) {
 		ctx.Respond(&messages.StateDump{Actor: "dbwriter", State: map[string]any{
 			"pending": len(w.core.pending), "held": slices.Sorted(maps.Keys(w.core.held)), "busy": w.core.busy,
 			"written": w.core.writtenView(),
+			"waiting": len(w.core.waiting), "watching": w.core.watching, "port_table_events": s.PortTableEvents.Load(),
 			"batches": s.Batches.Load(), "writes": s.Writes.Load(), "deletes": s.Deletes.Load(),
 			"coalesced": s.Coalesced.Load(), "unchanged": s.Unchanged.Load(),
 			"not_in_table": s.NotInTable.Load(), "rejected": s.Rejected.Load(),
@@ -174,8 +208,9 @@ func (w *writer) start(ctx actor.Context) {
 	done := make(chan struct{})
 	var runCtx context.Context
 	runCtx, w.cancel = context.WithCancel(context.Background())
-	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, inPortTable: make(map[string]bool), down: &w.cfg.Stats.RedisDown}
+	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, down: &w.cfg.Stats.RedisDown}
 	go w.loop(runCtx, rw, w.lineage.lastDone, done)
+	go w.watchLoop(runCtx, w.cfg.DBs.Appl)
 	w.lineage.lastDone = done
 	w.armProbe()
 	w.lineage.incarnations++
@@ -228,7 +263,11 @@ func (w *writer) stop() {
 	if w.retryTimer != nil {
 		w.retryTimer.Stop()
 	}
+	if w.recheckTimer != nil {
+		w.recheckTimer.Stop()
+	}
 	w.probeTimer.Stop()
+	w.cfg.Stats.Watching.Store(false)
 }
 
 func (w *writer) armProbe() {
@@ -313,6 +352,39 @@ func (w *writer) finish(res *result) {
 	} else if len(w.core.held) == 0 {
 		w.retryIn = minRetry
 	}
+	w.armRecheck()
+}
+
+// watchChanged takes the watch goroutine's news: keyspace events of APPL_DB
+// PORT_TABLE come, or no longer do.
+func (w *writer) watchChanged(m *watchState) {
+	if m.on != w.core.watching {
+		if m.on {
+			w.log.Info("following APPL_DB port table by keyspace events")
+		} else {
+			w.log.Warn("no keyspace events for APPL_DB port table; checking it before each write", "recheck", w.recheck(), "reason", m.reason)
+		}
+	}
+	w.core.watch(m.on)
+	w.cfg.Stats.Watching.Store(m.on)
+	w.armRecheck()
+}
+
+func (w *writer) recheck() time.Duration {
+	if w.cfg.Recheck > 0 {
+		return w.cfg.Recheck
+	}
+	return DefaultRecheck
+}
+
+// armRecheck starts the slow re-check timer when writes wait for APPL_DB
+// PORT_TABLE and no keyspace event will release them.
+func (w *writer) armRecheck() {
+	if w.recheckTimer != nil || !w.core.recheckDue() {
+		return
+	}
+	owner, root, self := w, w.root, w.self
+	w.recheckTimer = time.AfterFunc(w.recheck(), func() { root.Send(self, &recheckTick{owner: owner}) })
 }
 
 func (w *writer) armRetry() {

@@ -58,10 +58,29 @@ type writerEnv struct {
 	stats       *Stats
 }
 
+// envOptions change newWriterEnv's world.
+type envOptions struct {
+	// notify is the server's notify-keyspace-events, set before dbwriter
+	// starts (the harness's default: off).
+	notify string
+	// recheck is Config.Recheck.
+	recheck time.Duration
+}
+
 func newWriterEnv(t *testing.T, owned Owned) *writerEnv {
+	t.Helper()
+	return newWriterEnvWith(t, owned, envOptions{recheck: 100 * time.Millisecond})
+}
+
+func newWriterEnvWith(t *testing.T, owned Owned, o envOptions) *writerEnv {
 	t.Helper()
 	harness.RequireRoot(t)
 	r := harness.StartRedis(t)
+	if o.notify != "" {
+		if err := r.Client(t, 0).ConfigSet(context.Background(), "notify-keyspace-events", o.notify).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg, err := dbconfig.Load(r.WriteDBConfig(t))
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +99,7 @@ func newWriterEnv(t *testing.T, owned Owned) *writerEnv {
 	e := &writerEnv{t: t, redis: r, appl: r.Client(t, 0), state: r.Client(t, 6), root: system.Root, box: &inbox{}, stats: &Stats{}}
 	box := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor { return e.box }))
 	e.pid = e.root.Spawn(New(Config{DBs: dbs, Owned: owned, Acks: box, Netlink: box,
-		MaxBackoff: 200 * time.Millisecond, Logger: log, Stats: e.stats}))
+		MaxBackoff: 200 * time.Millisecond, Recheck: o.recheck, Logger: log, Stats: e.stats}))
 	t.Cleanup(func() { e.root.StopFuture(e.pid).Wait() })
 	return e
 }
@@ -136,7 +155,8 @@ func TestWriterOnRedis(t *testing.T) {
 	if len(e.hgetall(e.state, "PORT_TABLE|Ethernet4")) != 0 || e.box.acked("Ethernet4") {
 		t.Errorf("Ethernet4 written before it was in PORT_TABLE")
 	}
-	// Orchagent consumes Ethernet4: the held state follows on a retry.
+	// Orchagent consumes Ethernet4: the held state follows on the slow
+	// re-check (this server sends no keyspace events).
 	e.appl.HSet(ctx, "PORT_TABLE:Ethernet4", "lanes", "4")
 	e.eventually(func() bool { return e.box.acked("Ethernet4") }, "held Ethernet4 never written")
 	if diff := cmp.Diff(fieldsOf("down", "down", "9100"), e.hgetall(e.state, "PORT_TABLE|Ethernet4")); diff != "" {
@@ -246,4 +266,53 @@ func TestWriterRestart(t *testing.T) {
 	if e.stats.Restarts.Load() != 1 {
 		t.Errorf("restarts = %d, want 1", e.stats.Restarts.Load())
 	}
+}
+
+// With keyspace events (as SONiC's Redis sends them), the writer follows
+// APPL_DB PORT_TABLE: orchagent's hset releases a held write at once, a del
+// stops the writes, and a lost subscription is made again with everything
+// held checked again. The slow re-check is an hour: nothing here waits for
+// it.
+func TestWriterFollowsPortTableEvents(t *testing.T) {
+	ctx := context.Background()
+	e := newWriterEnvWith(t, warm, envOptions{notify: "AKE", recheck: time.Hour})
+	e.eventually(func() bool { return e.stats.Watching.Load() }, "never watching keyspace events")
+
+	// Held, then released by orchagent's HSET.
+	e.send(ops(setOp("Ethernet0", up)))
+	e.eventually(func() bool { return e.stats.NotInTable.Load() == 1 }, "Ethernet0 not held")
+	e.appl.HSet(ctx, "PORT_TABLE:Ethernet0", "lanes", "0")
+	e.eventually(func() bool { return e.box.acked("Ethernet0") }, "held Ethernet0 not released by the hset event")
+
+	// Removed from PORT_TABLE while the netdev stays: no more writes.
+	e.appl.Del(ctx, "PORT_TABLE:Ethernet0")
+	e.eventually(func() bool { return e.stats.PortTableEvents.Load() >= 2 }, "del event not taken")
+	e.send(ops(setOp("Ethernet0", down)))
+	e.eventually(func() bool { return e.stats.NotInTable.Load() == 2 }, "Ethernet0 written after its PORT_TABLE entry was deleted")
+	if diff := cmp.Diff(fieldsOf("up", "up", "9100"), e.hgetall(e.state, "PORT_TABLE|Ethernet0")); diff != "" {
+		t.Errorf("Ethernet0 (-want +got):\n%s", diff)
+	}
+
+	// The entry comes back while no events are sent, and the subscription
+	// is lost: on losing it the writer checks what it holds.
+	if err := e.appl.ConfigSet(ctx, "notify-keyspace-events", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.appl.HSet(ctx, "PORT_TABLE:Ethernet0", "lanes", "0")
+	if err := e.appl.ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(func() bool {
+		return cmp.Equal(fieldsOf("down", "down", "9100"), e.hgetall(e.state, "PORT_TABLE|Ethernet0"))
+	}, "held Ethernet0 not checked again after the subscription was lost")
+	if e.stats.Watching.Load() {
+		t.Errorf("watching with notify-keyspace-events off")
+	}
+	// Notifications back on: subscribed again (the server is asked again
+	// after the re-check interval; an hour here, so restart the writer).
+	if err := e.appl.ConfigSet(ctx, "notify-keyspace-events", "Khg").Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.root.Send(e.pid, &messages.InjectFault{Target: "dbwriter"})
+	e.eventually(func() bool { return e.stats.Watching.Load() }, "not watching again after a restart")
 }

@@ -7,8 +7,15 @@
 // connection fails is retried whole with capped backoff while newer updates
 // keep coalescing; memory stays bounded by the number of ports however long
 // Redis is away. A restarted server (new run_id) gets all state portsyncd
-// owns written again. Writes Redis rejects, and STATE_DB writes for ports not
-// yet in APPL_DB PORT_TABLE, are held and retried on a timer.
+// owns written again. Writes Redis rejects are held and retried on a timer.
+//
+// SONiC writes STATE_DB only for ports in APPL_DB PORT_TABLE. A goroutine
+// owned by the actor follows that table by keyspace events when Redis sends
+// them (it never enables them): an event that the entry exists releases the
+// port's held write, a del makes the writer check the port again before its
+// next write. Without events (or while the subscription is being made
+// again) every write checks with EXISTS and held writes are checked again
+// every Config.Recheck.
 //
 // It never decides what a link event means (portstate), and Redis I/O never
 // runs inside Receive.

@@ -18,6 +18,8 @@ import (
 type keyOp struct {
 	port string
 	op   stateOp
+	// check: write op.set only if APPL_DB PORT_TABLE:<port> exists.
+	check bool
 	// prev is the state written before this op, if any: what the change
 	// is from.
 	prev    messages.PortState
@@ -41,6 +43,8 @@ type batch struct {
 	// present, when set, are the links of a dump: portsyncd's STATE_DB
 	// entries of other ports are stale and deleted, before ops.
 	present map[string]bool
+	// watchGen is the core's watch generation when the batch was made.
+	watchGen int
 }
 
 type applSet struct {
@@ -54,6 +58,7 @@ type result struct {
 	b          *batch
 	acked      []string // ports whose HSET Redis acknowledged
 	stale      []string // ports whose stale STATE_DB entry was deleted
+	found      []string // ports checked and found in APPL_DB PORT_TABLE
 	notInTable []keyOp  // HSETs held back: APPL_DB PORT_TABLE:<port> missing
 	rejected   []rejection
 	applDone   bool
@@ -74,9 +79,6 @@ type redisWriter struct {
 	dbs        *sonicdb.DBs
 	log        *slog.Logger
 	maxBackoff time.Duration
-	// inPortTable caches ports seen in APPL_DB PORT_TABLE; cleared for a
-	// port on DEL and for all on an APPL_DB restart.
-	inPortTable map[string]bool
 	// down is set while writes fail to reach Redis.
 	down *atomic.Bool
 }
@@ -127,7 +129,6 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 		res.applDone = err == nil
 		if appl.Restarted() {
 			res.applRestarted = true
-			clear(w.inPortTable)
 		}
 	}
 	if b.present != nil {
@@ -139,34 +140,40 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	}
 
 	// Which ports may be written: SONiC writes STATE_DB only for ports that
-	// orchagent has put in APPL_DB PORT_TABLE.
-	var unknown []string
+	// orchagent has put in APPL_DB PORT_TABLE. The core says which to
+	// check; all are checked in one round trip.
+	inTable := make(map[string]bool)
+	var checks []*redis.IntCmd
+	var pipe redis.Pipeliner
 	for _, ko := range b.ops {
-		if ko.op.set && !w.inPortTable[ko.port] {
-			unknown = append(unknown, ko.port)
+		if !ko.check {
+			continue
 		}
+		if pipe == nil {
+			pipe = appl.Client.Pipeline()
+		}
+		checks = append(checks, pipe.Exists(ctx, appl.Key(sonicdb.PortTable, ko.port)))
 	}
-	if len(unknown) > 0 {
-		pipe := appl.Client.Pipeline()
-		cmds := make([]*redis.IntCmd, len(unknown))
-		for i, p := range unknown {
-			cmds[i] = pipe.Exists(ctx, appl.Key(sonicdb.PortTable, p))
-		}
+	if pipe != nil {
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
 		}
 		if appl.Restarted() {
 			res.applRestarted = true
-			clear(w.inPortTable)
 		}
-		for i, p := range unknown {
-			if cmds[i].Val() > 0 {
-				w.inPortTable[p] = true
+		i := 0
+		for _, ko := range b.ops {
+			if ko.check {
+				if checks[i].Val() > 0 {
+					inTable[ko.port] = true
+					res.found = append(res.found, ko.port)
+				}
+				i++
 			}
 		}
 	}
 
-	pipe := state.Client.Pipeline()
+	pipe = state.Client.Pipeline()
 	type sent struct {
 		ko       keyOp
 		del, set redis.Cmder
@@ -177,10 +184,9 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 		key := state.Key(sonicdb.PortTable, ko.port)
 		if ko.op.del {
 			s.del = pipe.Del(ctx, key)
-			delete(w.inPortTable, ko.port)
 		}
 		if ko.op.set {
-			if w.inPortTable[ko.port] {
+			if !ko.check || inTable[ko.port] {
 				s.set = pipe.HSet(ctx, key, fields(ko.op.state)...)
 			} else {
 				res.notInTable = append(res.notInTable, keyOp{port: ko.port, op: stateOp{set: true, state: ko.op.state, force: ko.op.force}})
@@ -276,6 +282,5 @@ func (w *redisWriter) probeRestarts(ctx context.Context, res *result) {
 	}
 	if w.dbs.Appl.Restarted() {
 		res.applRestarted = true
-		clear(w.inPortTable)
 	}
 }

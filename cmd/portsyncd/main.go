@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sonic-go/portsyncd/actors/dbwriter"
 	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/logging"
@@ -45,6 +46,7 @@ func run(args []string, stderr io.Writer) int {
 	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
 	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
 	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
+	recheck := fs.Duration("port-table-recheck", dbwriter.DefaultRecheck, "without keyspace events from APPL_DB: how often to check again for ports not yet in PORT_TABLE")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
 	dumpDir := fs.String("dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
 	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
@@ -129,18 +131,19 @@ func run(args []string, stderr io.Writer) int {
 	ctx := sigs.ctx
 	defer followLevel(ctx, dbs.Config, logLevel, log)()
 	err = daemon.Run(ctx, dbs, daemon.Options{
-		RcvBuf:        *rcvbuf,
-		MaxRestarts:   *maxRestarts,
-		RestartWindow: *restartWindow,
-		MaxBackoff:    *maxBackoff,
-		Credits:       256,
-		Watchdog:      2 * time.Second,
-		DrainTimeout:  1500 * time.Millisecond,
-		MetricsAddr:   *metricsAddr,
-		DumpDir:       *dumpDir,
-		KstatsEvery:   5 * time.Second,
-		Logger:        log,
-		LibLogger:     libLog,
+		RcvBuf:           *rcvbuf,
+		MaxRestarts:      *maxRestarts,
+		RestartWindow:    *restartWindow,
+		MaxBackoff:       *maxBackoff,
+		PortTableRecheck: *recheck,
+		Credits:          256,
+		Watchdog:         2 * time.Second,
+		DrainTimeout:     1500 * time.Millisecond,
+		MetricsAddr:      *metricsAddr,
+		DumpDir:          *dumpDir,
+		KstatsEvery:      5 * time.Second,
+		Logger:           log,
+		LibLogger:        libLog,
 	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
 	if errors.Is(err, sonicdb.ErrRefused) {
 		// A password or an ACL does not change by waiting or restarting.

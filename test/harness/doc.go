@@ -3,7 +3,8 @@
 //
 // The package owns:
 //
-//   - private redis-server instances listening only on a unix socket in a
+//   - private redis-server instances listening on a unix socket (and, on
+//     request, on a TCP port of 127.0.0.1) in a
 //     per-test temporary directory (Redis), plus a SONiC style
 //     database_config.json that points at them;
 //   - network namespaces with a "psd-" prefix (Netns) holding veth ports

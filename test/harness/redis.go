@@ -33,8 +33,29 @@ type Redis struct {
 	// same across Stop and Start.
 	Socket string
 
+	// TCPAddr is "127.0.0.1:<port>" when the server also listens on TCP
+	// (WithTCP), else "".
+	TCPAddr string
+
 	mu   sync.Mutex
 	proc *redisProc // nil while stopped
+}
+
+// RedisOption changes how StartRedis runs the server.
+type RedisOption func(*Redis)
+
+// WithTCP makes the server also listen on a free TCP port of 127.0.0.1 in
+// the test's network namespace. Clients from TCPClient then show in MONITOR
+// with their own address, apart from the daemon's unix-socket connections.
+func WithTCP(t testing.TB) RedisOption {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("harness: finding a free TCP port: %v", err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return func(r *Redis) { r.TCPAddr = addr }
 }
 
 // redisProc is one run of redis-server.
@@ -44,13 +65,16 @@ type redisProc struct {
 	err  error         // result of cmd.Wait, valid after done is closed
 }
 
-// StartRedis starts a private redis-server with "port 0", a unix socket in
+// StartRedis starts a private redis-server with "port 0" (unless WithTCP), a unix socket in
 // t.TempDir(), no persistence (save "" and appendonly no) and the default
 // notify-keyspace-events setting (off). It waits up to 10 s for PING to be
 // answered. The server is killed and waited for on test cleanup.
-func StartRedis(t testing.TB) *Redis {
+func StartRedis(t testing.TB, opts ...RedisOption) *Redis {
 	t.Helper()
 	r := &Redis{Dir: t.TempDir()}
+	for _, o := range opts {
+		o(r)
+	}
 	r.Socket = filepath.Join(r.Dir, "redis.sock")
 	if len(r.Socket) > maxSocketPath {
 		// The test's temporary directory is too deep for a unix socket
@@ -86,8 +110,13 @@ func (r *Redis) Start(t testing.TB) {
 	if err := os.Remove(r.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("harness: removing stale socket: %v", err)
 	}
-	cmd := exec.Command(bin,
-		"--port", "0",
+	port, bind := "0", []string{}
+	if r.TCPAddr != "" {
+		host, p, _ := net.SplitHostPort(r.TCPAddr)
+		port, bind = p, []string{"--bind", host}
+	}
+	args := append([]string{
+		"--port", port,
 		"--unixsocket", r.Socket,
 		"--unixsocketperm", "700",
 		"--save", "",
@@ -95,7 +124,8 @@ func (r *Redis) Start(t testing.TB) {
 		"--dir", r.Dir,
 		"--daemonize", "no",
 		"--logfile", r.LogFile(),
-	)
+	}, bind...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = r.Dir
 	// Kill the server if the test binary dies without running cleanups.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -205,9 +235,23 @@ func (r *Redis) readLog() string {
 // Stop and Start.
 func (r *Redis) Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
+	return r.client(t, "unix", r.Socket, db)
+}
+
+// TCPClient is Client over TCP; the server must have been started WithTCP.
+func (r *Redis) TCPClient(t testing.TB, db int) *redis.Client {
+	t.Helper()
+	if r.TCPAddr == "" {
+		t.Fatalf("harness: TCPClient: redis-server not started WithTCP")
+	}
+	return r.client(t, "tcp", r.TCPAddr, db)
+}
+
+func (r *Redis) client(t testing.TB, network, addr string, db int) *redis.Client {
+	t.Helper()
 	c := redis.NewClient(&redis.Options{
-		Network:               "unix",
-		Addr:                  r.Socket,
+		Network:               network,
+		Addr:                  addr,
 		DB:                    db,
 		DialTimeout:           2 * time.Second,
 		ReadTimeout:           5 * time.Second,

@@ -1,0 +1,111 @@
+package dbwriter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sonic-go/portsyncd/sonicdb"
+)
+
+// portTableEvent is a keyspace event of APPL_DB PORT_TABLE:<port>, sent by
+// the watch goroutine to its actor.
+type portTableEvent struct {
+	owner *writer
+	port  string
+	gone  bool // the entry was removed (del, expired, evicted, renamed away)
+}
+
+// watchState is sent by the watch goroutine to its actor when keyspace
+// events start or stop coming.
+type watchState struct {
+	owner  *writer
+	on     bool
+	reason string
+}
+
+// removals are the keyspace events after which the key may not exist. hdel
+// is one: it may have removed the last field (Redis then also sends del,
+// but forgetting twice costs only an EXISTS).
+var removals = map[string]bool{"del": true, "expired": true, "evicted": true, "rename_from": true, "hdel": true}
+
+// keyspaceEnabled reports whether the server sends the keyspace events the
+// watch needs: K (keyspace channel) with h (hset, hdel) and g (del), or A.
+// It reads the setting and never changes it: that is the operator's (SONiC
+// configures "AKE").
+func keyspaceEnabled(ctx context.Context, appl *sonicdb.DB) (bool, error) {
+	cfg, err := appl.Client.ConfigGet(ctx, "notify-keyspace-events").Result()
+	if err != nil {
+		return false, fmt.Errorf("dbwriter: read notify-keyspace-events: %w", err)
+	}
+	v := cfg["notify-keyspace-events"]
+	return strings.Contains(v, "K") && (strings.Contains(v, "A") || strings.Contains(v, "h") && strings.Contains(v, "g")), nil
+}
+
+// watchLoop is the watch goroutine: it follows APPL_DB PORT_TABLE by
+// keyspace events and tells its actor each one, and whether events come at
+// all. A lost subscription is reported, then made again (the actor checks
+// everything it holds, since events may have been missed). Without
+// notifications it asks the server again every recheck interval.
+func (w *writer) watchLoop(ctx context.Context, appl *sonicdb.DB) {
+	prefix := "__keyspace@" + strconv.Itoa(appl.ID) + "__:" + appl.Key(sonicdb.PortTable, "")
+	report := func(on bool, reason string) { w.root.Send(w.self, &watchState{owner: w, on: on, reason: reason}) }
+	backoff := minRetry
+	for ctx.Err() == nil {
+		wait := w.recheck()
+		err := w.watchOnce(ctx, appl, prefix, func() {
+			report(true, "")
+			backoff = minRetry
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if !errors.Is(err, errNotifyOff) {
+			wait = backoff
+			backoff = min(backoff*2, max(w.cfg.MaxBackoff, minRetry))
+		}
+		report(false, err.Error())
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+var errNotifyOff = errors.New("notify-keyspace-events lacks K with A or h and g")
+
+// watchOnce subscribes and forwards events until the subscription fails;
+// subscribed runs once the server confirmed it.
+func (w *writer) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix string, subscribed func()) error {
+	on, err := keyspaceEnabled(ctx, appl)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return errNotifyOff
+	}
+	ps := appl.Client.PSubscribe(ctx, sonicdb.EscapeGlob(prefix)+"*")
+	defer ps.Close()
+	// A blocked read does not see ctx: closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	if _, err := ps.Receive(ctx); err != nil {
+		return fmt.Errorf("dbwriter: subscribe to APPL_DB port table events: %w", err)
+	}
+	subscribed()
+	for {
+		m, err := ps.ReceiveMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("dbwriter: APPL_DB port table events: %w", err)
+		}
+		port, ok := strings.CutPrefix(m.Channel, prefix)
+		if !ok {
+			continue
+		}
+		w.root.Send(w.self, &portTableEvent{owner: w, port: port, gone: removals[m.Payload]})
+	}
+}
