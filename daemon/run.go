@@ -59,7 +59,8 @@ type Options struct {
 type Requests struct {
 	// DumpState asks every actor to log its state (SIGUSR1).
 	DumpState <-chan struct{}
-	// Resync asks for a fresh dump of the kernel's links (SIGHUP).
+	// Resync asks for a fresh dump of the kernel's links (SIGHUP, the
+	// only sender).
 	Resync <-chan struct{}
 	// Faults are injected faults to deliver (faultinject builds only).
 	Faults <-chan messages.InjectFault
@@ -185,8 +186,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		case <-req.DumpState:
 			dumpState(root, children, stats, opts.DumpDir, log)
 		case <-req.Resync:
-			logging.Notice(log, "resync requested by operator")
-			root.Send(pl.Netlink, &messages.ResyncRequest{Reason: "operator"})
+			root.Send(pl.Netlink, &messages.ResyncRequest{Reason: "SIGHUP"})
 		case f := <-req.Faults:
 			injectFault(root, children, f, log)
 		case err := <-fatal:

@@ -165,7 +165,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *portTableEvent:
 		if msg.owner == w {
 			if w.core.portTableEvent(msg.port, msg.gone) {
-				w.log.Info("port left APPL_DB port table; no STATE_DB writes until it is back", "port", msg.port)
+				logging.Notice(w.log, "port left APPL_DB port table; no STATE_DB writes until it is back", "port", msg.port)
 			}
 			w.dispatch()
 		}
@@ -360,7 +360,7 @@ func (w *writer) finish(res *result) {
 func (w *writer) watchChanged(m *watchState) {
 	if m.on != w.core.watching {
 		if m.on {
-			w.log.Info("following APPL_DB port table by keyspace events")
+			logging.Notice(w.log, "following APPL_DB port table by keyspace events")
 		} else {
 			w.log.Warn("no keyspace events for APPL_DB port table; checking it before each write", "recheck", w.recheck(), "reason", m.reason)
 		}
