@@ -27,8 +27,27 @@ type stateDoc struct {
 	PID        int                       `json:"pid"`
 	Goroutines int                       `json:"goroutines"`
 	Restarts   map[string]uint64         `json:"restarts"`
+	Runtime    runtimeStats              `json:"runtime"`
 	Actors     map[string]map[string]any `json:"actors"`
 	Missing    []string                  `json:"missing,omitempty"` // actors that did not answer
+}
+
+// runtimeStats are the Go runtime's figures at the dump; heap_allocs, read
+// at two dumps, gives allocations per event.
+type runtimeStats struct {
+	HeapAllocs uint64 `json:"heap_allocs"`
+	HeapFrees  uint64 `json:"heap_frees"`
+	HeapBytes  uint64 `json:"heap_bytes"`
+	SysBytes   uint64 `json:"sys_bytes"`
+	GCCycles   uint32 `json:"gc_cycles"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+}
+
+func readRuntime() runtimeStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return runtimeStats{HeapAllocs: ms.Mallocs, HeapFrees: ms.Frees, HeapBytes: ms.HeapAlloc, SysBytes: ms.Sys,
+		GCCycles: ms.NumGC, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 }
 
 // dumpState asks every actor for its state (SIGUSR1), writes the whole as
@@ -36,7 +55,7 @@ type stateDoc struct {
 // actors keep working meanwhile: each answers between two messages.
 func dumpState(root *actor.RootContext, children map[string]*actor.PID, stats *Stats, dir string, log *slog.Logger) {
 	doc := stateDoc{Time: time.Now().UTC(), PID: os.Getpid(), Goroutines: runtime.NumGoroutine(),
-		Restarts: stats.Restarts.ByActor(), Actors: make(map[string]map[string]any)}
+		Restarts: stats.Restarts.ByActor(), Runtime: readRuntime(), Actors: make(map[string]map[string]any)}
 	for _, name := range slices.Sorted(maps.Keys(children)) {
 		res, err := root.RequestFuture(children[name], &messages.DumpState{}, time.Second).Result()
 		if d, ok := res.(*messages.StateDump); err == nil && ok {

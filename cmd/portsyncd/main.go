@@ -53,6 +53,7 @@ func run(args []string, stderr io.Writer) int {
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	lockDir := fs.String("lock-dir", DefaultLockDir, "`directory` of the lock that keeps one portsyncd per network namespace and database set")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	rt := addRuntimeFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -79,6 +80,11 @@ func run(args []string, stderr io.Writer) int {
 	}
 	defer logs.Close()
 	log, libLog := logs.Logger, logs.Lib("protoactor", slog.LevelWarn)
+	settings, err := rt.apply(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return exitConfig
+	}
 	sigs := handleSignals(log)
 	defer sigs.stop()
 
@@ -129,6 +135,8 @@ func run(args []string, stderr io.Writer) int {
 	defer dbs.Close()
 
 	ctx := sigs.ctx
+	// Logged only once the configuration is good: a bad one is one line.
+	logging.Notice(log, "go runtime settings", settings...)
 	defer followLevel(ctx, dbs.Config, logLevel, log)()
 	err = daemon.Run(ctx, dbs, daemon.Options{
 		RcvBuf:           *rcvbuf,

@@ -1,15 +1,19 @@
 // Package e2ebench measures portsyncd end to end on the real kernel and a
-// real redis-server, with same-run baselines (Redis PING, netlink delivery, a
-// bare netlink-to-Redis relay). In CI it runs at a tiny size and checks that
-// every figure is there; the full run is
+// real redis-server, with same-run baselines: Redis PING, netlink delivery,
+// a bare netlink-to-Redis relay and, when asked for with -e2e.cpp, SONiC's
+// original C++ portsyncd. In CI it runs at a tiny size and checks that every
+// figure is there; the full run is
 //
-//	./scripts/bench.sh     # go test ./test/e2ebench -run E2E -v -timeout 30m -args -e2e.full ...
+//	./scripts/bench.sh     # go test ./test/e2ebench -run E2E -v -timeout 90m -args -e2e.full ...
 package e2ebench
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
-	"regexp"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,198 +24,206 @@ import (
 )
 
 var (
-	full    = flag.Bool("e2e.full", false, "full-size run (default: a smoke run at tiny sizes)")
-	jsonOut = flag.String("e2e.json", "", "write the results as JSON to this file")
-	svgOut  = flag.String("e2e.svg", "", "write latency CDFs as SVG to this file")
-	scale   = flag.String("e2e.scale", "", "port counts for the scale runs, comma-separated (default: by size)")
-	cpuProf = flag.String("e2e.cpuprofile", "", "have the daemon of the main run write a CPU profile here")
+	full       = flag.Bool("e2e.full", false, "full-size run (default: a smoke run at tiny sizes)")
+	jsonOut    = flag.String("e2e.json", "", "write the results as JSON to this file")
+	svgOut     = flag.String("e2e.svg", "", "write latency CDFs as SVG to this file")
+	scale      = flag.String("e2e.scale", "", "port counts for the scale runs, comma-separated (default: by size)")
+	cpuProf    = flag.String("e2e.cpuprofile", "", "have the daemon of the main run write a CPU profile here")
+	cppDir     = flag.String("e2e.cpp", "", "directory of the original C++ portsyncd (its run.sh); measured next to ours when given")
+	daemonArgs = flag.String("e2e.args", "", "extra portsyncd flags, space-separated, e.g. \"--gomaxprocs=2\"")
+	sustainN   = flag.Int("e2e.sustained", 0, "changes in the sustained run (default: by size)")
+	duration   = flag.Duration("e2e.duration", 0, "length of each latency run (default: by size)")
+	relayMode  = flag.String("e2e.relay", "", "internal: run as the bare relay, writing to the redis-server on this unix socket")
 )
 
+// params are the sizes of a run.
 type params struct {
-	ports     int
-	rates     []int
-	duration  time.Duration
-	sustain   time.Duration
-	backlog   int
-	scale     []int
-	baselineN int
+	Ports     int
+	Rates     []int
+	Duration  time.Duration
+	Burst     int // changes back to back
+	Backlog   int // changes queued in a stopped subject
+	Sustained int // changes at the generator's maximum
+	Scale     []int
+	BaselineN int
 }
 
 func chosen() params {
 	if *full {
-		return params{ports: 64, rates: []int{100, 1000, 10000}, duration: 5 * time.Second,
-			sustain: 10 * time.Second, backlog: 6000, scale: []int{64, 512, 4096}, baselineN: 5000}
+		// Backlog: fits the original's receive buffer (8 MiB, rmem_max
+		// doubled) with room to spare, so that no subject overruns.
+		return params{Ports: 64, Rates: []int{100, 1000, 10000}, Duration: 5 * time.Second, Burst: 10000,
+			Backlog: 2000, Sustained: 1000000, Scale: []int{64, 512, 4096}, BaselineN: 5000}
 	}
-	return params{ports: 8, rates: []int{100, 1000}, duration: time.Second,
-		sustain: time.Second, backlog: 500, scale: []int{16}, baselineN: 200}
+	return params{Ports: 8, Rates: []int{100, 1000, 10000}, Duration: time.Second, Burst: 1000,
+		Backlog: 500, Sustained: 3000, Scale: []int{16}, BaselineN: 200}
 }
 
-func TestMain(m *testing.M) { harness.Main(m) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *relayMode != "" {
+		os.Exit(runRelay(*relayMode))
+	}
+	harness.Main(m)
+}
 
 func TestE2EBench(t *testing.T) {
 	harness.RequireRoot(t)
 	p := chosen()
 	if *scale != "" {
-		p.scale = nil
+		p.Scale = nil
 		for _, f := range strings.Split(*scale, ",") {
 			n, err := strconv.Atoi(f)
-			if err != nil {
-				t.Fatalf("-e2e.scale: %v", err)
+			if err != nil || n < 2 {
+				t.Fatalf("-e2e.scale %q: want port counts of 2 or more", *scale)
 			}
-			p.scale = append(p.scale, n)
+			p.Scale = append(p.Scale, n)
 		}
 	}
-	r := &Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Ports: p.ports}
-	var args []string
+	if *sustainN < 0 || *duration < 0 {
+		t.Fatalf("-e2e.sustained and -e2e.duration must not be negative")
+	}
+	if *sustainN > 0 {
+		p.Sustained = *sustainN
+	}
+	if *duration > 0 {
+		p.Duration = *duration
+	}
+	r := &Results{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), LoadAvg: loadAvg(), Ports: p.Ports, Sizes: p}
+	original := ""
+	if *cppDir != "" {
+		if _, err := os.Stat(filepath.Join(*cppDir, "run.sh")); err != nil {
+			t.Fatalf("-e2e.cpp: %v", err)
+		}
+		original = *cppDir
+	} else {
+		r.OriginalSkipped = "no -e2e.cpp given"
+	}
+	args := strings.Fields(*daemonArgs)
 	if *cpuProf != "" {
 		args = append(args, "--cpu-profile", *cpuProf)
 	}
-	w, _ := newWorld(t, p.ports, args...)
+	w, _ := newWorld(t, p.Ports, worldOpts{ours: true, args: args, original: original, relay: true})
 	w.converged()
+	// What a SIGUSR1 dump itself allocates, to take out of portsyncd's
+	// allocations per event.
+	c0 := w.ours.counters()
+	w.dumpAllocs = w.ours.counters()["heap_allocs"] - c0["heap_allocs"]
+	r.DumpAllocs = w.dumpAllocs
 
-	r.Ping = summarize("redis PING", w.measurePing(p.baselineN))
-	r.Netlink = summarize("netlink delivery", w.measureNetlink(p.baselineN))
-	w.converged()
-
-	// The bare relay runs while the daemon is stopped; its socket overflows
-	// meanwhile and it resynchronises when continued.
-	w.daemon.Signal(t, syscall.SIGSTOP)
-	stopRelay := w.relay()
-	for _, rate := range p.rates {
-		run := w.measureLatency(rate, p.duration)
-		r.Relay = append(r.Relay, latencyResult(fmt.Sprintf("relay %d/s", rate), rate, run))
+	// Baselines with every subject stopped.
+	for _, s := range w.subjects {
+		s.signal(syscall.SIGSTOP)
 	}
-	stopRelay()
-	w.daemon.Signal(t, syscall.SIGCONT)
-	w.converged()
+	r.Ping = summarize("redis PING", w.measurePing(p.BaselineN))
+	r.Netlink = summarize("netlink delivery", w.measureNetlink(p.BaselineN))
 
-	for _, rate := range p.rates {
-		cpu0, _, _ := w.procStat()
-		t0 := time.Now()
-		run := w.measureLatency(rate, p.duration)
-		cpu1, _, _ := w.procStat()
-		lr := latencyResult(fmt.Sprintf("portsyncd %d/s", rate), rate, run)
-		lr.CPUPercent = 100 * (cpu1 - cpu0).Seconds() / time.Since(t0).Seconds()
-		r.Daemon = append(r.Daemon, lr)
+	results := make(map[*subject]*Subject)
+	for _, s := range w.subjects {
+		results[s] = &Subject{Name: s.name}
 	}
-	w.converged()
-
-	// Sustained: the generator as fast as the kernel acks, for p.sustain.
-	gen := w.dial(false)
-	before := w.counters()
-	cpu0, _, _ := w.procStat()
-	n, _ := w.flood(gen, p.sustain, 0)
-	w.converged()
-	cpu1, _, _ := w.procStat()
-	after := w.counters()
-	r.Sustained = Sustained{
-		Generated:      n,
-		PerSec:         float64(n) / p.sustain.Seconds(),
-		Processed:      after["events"] + after["unchanged"] - before["events"] - before["unchanged"],
-		Overruns:       after["overruns"] - before["overruns"],
-		CPUUsPerEvent:  float64((cpu1 - cpu0).Microseconds()) / float64(n),
-		FinalStateGood: true, // converged() fails the test otherwise
-	}
-	// The generator alone, the daemon stopped.
-	w.daemon.Signal(t, syscall.SIGSTOP)
-	n, _ = w.flood(gen, p.sustain, 0)
-	r.Sustained.GeneratorAlonePerSec = float64(n) / p.sustain.Seconds()
-	w.daemon.Signal(t, syscall.SIGCONT)
-	w.converged()
-
-	// Backlog: K changes queued in the stopped daemon's socket.
-	before = w.counters()
-	w.daemon.Signal(t, syscall.SIGSTOP)
-	k, final := w.flood(gen, 0, p.backlog)
-	// A last round to an MTU no port had: with 9000/9001 toggling alone, a
-	// port changed an even number of times ends where it began, and its
-	// "final" state would be visible before the daemon read anything.
-	for _, name := range w.ports {
-		if err := setMTU(gen, w.index[name], 8999); err != nil {
-			t.Fatal(err)
+	// Latency: rates outer, subjects inner, so that the machine's noise
+	// spreads over all of them alike.
+	for _, rate := range p.Rates {
+		for _, s := range w.subjects {
+			w.activate(s)
+			results[s].Latency = append(results[s].Latency, w.latencyRow(s, rate, p.Duration))
 		}
-		w.mtu[name], final[name] = 8999, 8999
-		k++
 	}
-	w.daemon.Signal(t, syscall.SIGCONT)
-	t0 := time.Now()
-	w.waitMTUs(final)
-	elapsed := time.Since(t0)
-	after = w.counters()
-	r.Backlog = Backlog{Events: k, Seconds: elapsed.Seconds(), PerSec: float64(k) / elapsed.Seconds(),
-		Overruns: after["overruns"] - before["overruns"]}
-	_, r.PeakRSS, _ = w.procStat()
-	// A clean exit writes the daemon's CPU profile.
-	w.daemon.Signal(t, syscall.SIGTERM)
-	w.daemon.Wait(10 * time.Second)
+	for _, s := range w.subjects {
+		w.activate(s)
+		results[s].Burst = w.burst(s, p.Burst)
+		w.activate(s)
+		results[s].Backlog = w.backlog(s, p.Backlog)
+		w.activate(s)
+		results[s].Sustained = w.sustained(s, p.Sustained)
+		smp := s.sample()
+		results[s].RSS, results[s].PeakRSS = smp.RSS, smp.HWM
+		if s.ours && !results[s].Sustained.FinalStateGood {
+			t.Errorf("portsyncd: STATE_DB differs from the kernel after the sustained run")
+		}
+	}
+	for _, s := range w.subjects {
+		r.Subjects = append(r.Subjects, *results[s])
+		s.signal(syscall.SIGSTOP)
+	}
+	// The generator alone, every subject stopped.
+	n := min(p.Sustained, 100000)
+	_, _, took := w.flood(n)
+	r.GeneratorAlonePerSec = float64(n) / took.Seconds()
 
-	for _, size := range p.scale {
+	// A clean exit writes portsyncd's CPU profile.
+	w.ours.signal(syscall.SIGCONT)
+	w.ours.signal(syscall.SIGTERM)
+	w.ours.proc.Wait(10 * time.Second)
+
+	for _, size := range p.Scale {
 		t.Run(fmt.Sprintf("scale%d", size), func(t *testing.T) {
-			sw, toInit := newWorld(t, size)
-			_, hwm, rss := sw.procStat()
-			r.Scale = append(r.Scale, Scale{Ports: size, InitDoneSeconds: toInit.Seconds(), PeakRSS: hwm, RSS: rss})
+			sw, toInit := newWorld(t, size, worldOpts{ours: true, args: strings.Fields(*daemonArgs)})
+			sw.converged()
+			smp := sw.ours.sample()
+			r.Scale = append(r.Scale, Scale{Subject: "portsyncd", Ports: size, InitDoneSeconds: toInit.Seconds(), PeakRSS: smp.HWM, RSS: smp.RSS})
+		})
+		if original == "" {
+			continue
+		}
+		t.Run(fmt.Sprintf("scale%d-original", size), func(t *testing.T) {
+			sw, toInit := newWorld(t, size, worldOpts{original: original})
+			sw.converged()
+			smp := sw.original.sample()
+			r.Scale = append(r.Scale, Scale{Subject: "original", Ports: size, InitDoneSeconds: toInit.Seconds(), PeakRSS: smp.HWM, RSS: smp.RSS})
 		})
 	}
 
+	r.LoadAvg += " -> " + loadAvg()
+	r.Targets = r.targets()
 	r.print()
 	if err := r.write(*jsonOut, *svgOut); err != nil {
 		t.Fatal(err)
 	}
-	r.check(t)
+	r.check(t, original != "")
 }
 
-var counterRE = regexp.MustCompile(`\b(events|unchanged|overruns|writes|coalesced|batches):(\d+)`)
-
-// counters asks the daemon for its state (SIGUSR1) and returns netlinkrx's
-// and dbwriter's counters.
-func (w *world) counters() map[string]int {
-	w.t.Helper()
-	mark := strings.Count(w.daemon.Log(), `msg="actor state" actor=dbwriter`)
-	w.daemon.Signal(w.t, syscall.SIGUSR1)
-	harness.Eventually(w.t, 10*time.Second, func() bool {
-		return strings.Count(w.daemon.Log(), `msg="actor state" actor=dbwriter`) > mark
-	}, func() string { return "no state dump" })
-	return parseCounters(w.daemon.Log())
-}
-
-func parseCounters(log string) map[string]int {
-	out := make(map[string]int)
-	lines := strings.Split(log, "\n")
-	for i := len(lines) - 1; i >= 0 && len(out) < 6; i-- {
-		if !strings.Contains(lines[i], `msg="actor state"`) {
-			continue
-		}
-		for _, m := range counterRE.FindAllStringSubmatch(lines[i], -1) {
-			if _, seen := out[m[1]]; !seen {
-				out[m[1]], _ = strconv.Atoi(m[2])
-			}
-		}
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
 	}
-	return out
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// waitMTUs waits until STATE_DB shows each port's final MTU.
-func (w *world) waitMTUs(final map[string]uint32) {
-	w.t.Helper()
-	ctx := w.t.Context()
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
-		pipe := w.state.Pipeline()
-		cmds := make(map[string]interface{ Val() string })
-		for name := range final {
-			cmds[name] = pipe.HGet(ctx, "PORT_TABLE|"+name, "mtu")
-		}
-		pipe.Exec(ctx)
-		ok := true
-		for name, mtu := range final {
-			if cmds[name].Val() != strconv.Itoa(int(mtu)) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return
-		}
-		time.Sleep(time.Millisecond)
+// readCounters takes the counters the benchmark reads from the newest state
+// dump (SIGUSR1) in dir.
+func readCounters(dir string) (map[string]int, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "portsyncd-state-*.json"))
+	if err != nil || len(names) == 0 {
+		return nil, fmt.Errorf("no state dump in %s (%v)", dir, err)
 	}
-	w.t.Fatalf("STATE_DB never showed the final MTUs")
+	slices.Sort(names)
+	b, err := os.ReadFile(names[len(names)-1])
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Runtime struct {
+			HeapAllocs int `json:"heap_allocs"`
+		} `json:"runtime"`
+		Actors struct {
+			Netlink struct {
+				Events, Unchanged, Overruns int
+			} `json:"netlinkrx"`
+			Writer struct {
+				Writes, Coalesced, Batches int
+			} `json:"dbwriter"`
+		} `json:"actors"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("state dump %s: %w", names[len(names)-1], err)
+	}
+	nl, wr := doc.Actors.Netlink, doc.Actors.Writer
+	return map[string]int{
+		"events": nl.Events, "unchanged": nl.Unchanged, "overruns": nl.Overruns,
+		"writes": wr.Writes, "coalesced": wr.Coalesced, "batches": wr.Batches,
+		"heap_allocs": doc.Runtime.HeapAllocs,
+	}, nil
 }

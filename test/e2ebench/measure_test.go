@@ -2,24 +2,26 @@ package e2ebench
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/test/harness"
 )
 
 // latencyRun is the outcome of changes offered at a fixed rate.
 type latencyRun struct {
-	Lat             []time.Duration
-	Sent, Lost      int
-	Skipped         int // next port still in flight: not sent
-	AchievedPerSec  float64
-	DaemonCPUPerSec float64 // CPU seconds per second, when measured on the daemon
+	Lat            []time.Duration
+	Sent, Lost     int
+	Skipped        int // next port still in flight: not sent
+	AchievedPerSec float64
 }
 
 // measureLatency offers MTU changes at rate per second for d, ports in
@@ -86,7 +88,15 @@ func (w *world) measureLatency(rate int, d time.Duration) latencyRun {
 	}
 	tick.Stop()
 	run.AchievedPerSec = float64(run.Sent) / time.Since(start).Seconds()
-	time.Sleep(2 * time.Second) // stragglers
+	// Stragglers: up to 2 s for the changes still in flight.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		inFlight := len(sent)
+		mu.Unlock()
+		if inFlight == 0 {
+			break
+		}
+	}
 	mu.Lock()
 	run.Lost = len(sent)
 	lat := run.Lat
@@ -97,43 +107,6 @@ func (w *world) measureLatency(rate int, d time.Duration) latencyRun {
 	// The first tenth is warm-up.
 	run.Lat = lat[len(lat)/10:]
 	return run
-}
-
-// relay is the floor a daemon can reach here: receive link updates, HSET
-// the four fields, one round trip per event, no actors, no checks.
-func (w *world) relay() (stop func()) {
-	c := w.dial(true)
-	ctx := context.Background()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d := netlinkrx.NewDecoder()
-		for {
-			msgs, err := c.Receive()
-			if err != nil {
-				return
-			}
-			for _, m := range msgs {
-				ev, err := d.Decode(uint16(m.Header.Type), m.Data)
-				if err != nil || ev.Kind != messages.NewLink {
-					continue
-				}
-				w.state.HSet(ctx, "PORT_TABLE|"+ev.Name, "state", "ok",
-					"netdev_oper_status", upDown(ev.OperUp()), "admin_status", upDown(ev.AdminUp()), "mtu", ev.MTU)
-			}
-		}
-	}()
-	return func() {
-		c.Close()
-		<-done
-	}
-}
-
-func upDown(b bool) string {
-	if b {
-		return "up"
-	}
-	return "down"
 }
 
 // measurePing times PING round trips over the daemon's kind of socket.
@@ -195,16 +168,147 @@ func (w *world) measureNetlink(n int) []time.Duration {
 	return lat
 }
 
-// flood sends MTU changes as fast as the kernel acknowledges them for d and
-// returns how many, and each port's last MTU.
-func (w *world) flood(c *netlink.Conn, d time.Duration, max int) (int, map[string]uint32) {
+// flood sends n MTU changes, ports in round robin, as fast as the kernel
+// acknowledges them, then a marker round (see markerRound). It returns the
+// number of changes including the markers, the final MTUs and the time the
+// n changes took.
+func (w *world) flood(n int) (int, map[string]uint32, time.Duration) {
 	w.t.Helper()
-	final := make(map[string]uint32)
 	start := time.Now()
-	n := 0
-	for ; (max == 0 || n < max) && (d == 0 || time.Since(start) < d); n++ {
-		name := w.ports[n%len(w.ports)]
-		final[name] = w.toggle(c, name)
+	for i := 0; i < n; i++ {
+		w.toggle(w.gen, w.ports[i%len(w.ports)])
 	}
-	return n, final
+	took := time.Since(start)
+	return n + len(w.ports), w.markerRound(), took
+}
+
+// latencyRow measures s at rate for d (see measureLatency), with its CPU
+// time, context switches and kernel drops over the run and, for
+// portsyncd, its heap allocations and coalesced writes.
+func (w *world) latencyRow(s *subject, rate int, d time.Duration) Latency {
+	w.t.Helper()
+	var c0 map[string]int
+	if s.ours {
+		c0 = s.counters()
+	}
+	p0, t0 := s.sample(), time.Now()
+	run := w.measureLatency(rate, d)
+	p1, elapsed := s.sample(), time.Since(t0)
+	l := latencyResult(fmt.Sprintf("%s %d/s", s.name, rate), rate, run)
+	l.Subject = s.name
+	l.CPUPercent = 100 * (p1.CPU - p0.CPU).Seconds() / elapsed.Seconds()
+	l.CPUUsPerEvent = perEvent(float64((p1.CPU - p0.CPU).Microseconds()), run.Sent)
+	l.CtxSwitchesPerEvent = perEvent(float64(p1.CtxSw-p0.CtxSw), run.Sent)
+	l.KernelDrops = p1.Drops - p0.Drops
+	l.AllocsPerEvent, l.Superseded = -1, -1
+	if s.ours {
+		c1 := s.counters()
+		l.AllocsPerEvent = perEvent(float64(c1["heap_allocs"]-c0["heap_allocs"]-w.dumpAllocs), run.Sent)
+		l.Superseded = c1["coalesced"] - c0["coalesced"]
+	}
+	return l
+}
+
+func perEvent(total float64, events int) float64 {
+	if events == 0 {
+		return 0
+	}
+	return total / float64(events)
+}
+
+// burst sends n changes back to back (then a marker round) to s running
+// with its default receive buffer, and waits for the final state.
+func (w *world) burst(s *subject, n int) Burst {
+	w.t.Helper()
+	var c0 map[string]int
+	if s.ours {
+		c0 = s.counters()
+	}
+	p0 := s.sample()
+	k, final, took := w.flood(n)
+	reached := w.waitMTUs(final, time.Minute)
+	b := Burst{Changes: k, PerSec: float64(n) / took.Seconds(), Overruns: -1, KernelDrops: s.sample().Drops - p0.Drops,
+		FinalStateGood: reached && harness.StateDiff(w.t, w.ns, w.state, w.ports) == ""}
+	if s.ours {
+		b.Overruns = s.counters()["overruns"] - c0["overruns"]
+	}
+	return b
+}
+
+// backlog stops s, queues n changes (then a marker round) in its socket,
+// continues it and times how long until STATE_DB shows the final state.
+func (w *world) backlog(s *subject, n int) Backlog {
+	w.t.Helper()
+	var c0 map[string]int
+	if s.ours {
+		c0 = s.counters()
+	}
+	s.signal(syscall.SIGSTOP)
+	p0 := s.sample()
+	k, final, _ := w.flood(n)
+	queued := s.sample()
+	s.signal(syscall.SIGCONT)
+	t0 := time.Now()
+	reached := w.waitMTUs(final, time.Minute)
+	elapsed := time.Since(t0)
+	b := Backlog{Events: k, Overruns: -1, KernelDrops: s.sample().Drops - p0.Drops, QueuedBytes: queued.Queued, Complete: reached}
+	if reached {
+		b.Seconds, b.PerSec = elapsed.Seconds(), float64(k)/elapsed.Seconds()
+	}
+	if s.ours {
+		b.Overruns = s.counters()["overruns"] - c0["overruns"]
+	}
+	return b
+}
+
+// sustained sends n changes at the generator's maximum while sampling s's
+// resident memory, then waits for the final state.
+func (w *world) sustained(s *subject, n int) Sustained {
+	w.t.Helper()
+	var c0 map[string]int
+	if s.ours {
+		c0 = s.counters()
+	}
+	p0 := s.sample()
+	var rss []int64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if p, err := sampleProc(s.pid()); err == nil {
+				rss = append(rss, p.RSS)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	k, final, took := w.flood(n)
+	reached := w.waitMTUs(final, 2*time.Minute)
+	close(stop)
+	<-done
+	p1 := s.sample()
+	r := Sustained{
+		Generated: k, PerSec: float64(n) / took.Seconds(), Processed: -1, Overruns: -1,
+		KernelDrops:         p1.Drops - p0.Drops,
+		CPUUsPerEvent:       perEvent(float64((p1.CPU - p0.CPU).Microseconds()), k),
+		CtxSwitchesPerEvent: perEvent(float64(p1.CtxSw-p0.CtxSw), k),
+		AllocsPerEvent:      -1,
+		FinalStateGood:      reached && harness.StateDiff(w.t, w.ns, w.state, w.ports) == "",
+		RSSSamples:          len(rss),
+	}
+	if len(rss) > 0 {
+		r.RSSFirst, r.RSSLast, r.RSSMax = rss[0], rss[len(rss)-1], slices.Max(rss)
+	}
+	if s.ours {
+		c1 := s.counters()
+		r.Processed = c1["events"] + c1["unchanged"] - c0["events"] - c0["unchanged"]
+		r.Overruns = c1["overruns"] - c0["overruns"]
+		r.AllocsPerEvent = perEvent(float64(c1["heap_allocs"]-c0["heap_allocs"]-w.dumpAllocs), k)
+	}
+	return r
 }

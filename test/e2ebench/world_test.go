@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,27 +19,42 @@ import (
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
-// world is one daemon with its Redis, namespaces and ports.
+// world is one Redis, the port namespace with its ports, and the subjects
+// that mirror them into STATE_DB.
 type world struct {
-	t           *testing.T
-	redis       *harness.Redis
-	ns, peers   *harness.Netns
-	appl, state *redis.Client
-	daemon      *harness.Daemon
-	ports       []string
-	index       map[string]uint32 // port name -> ifindex
-	mtu         map[string]uint32 // port name -> the MTU last set
+	t                     *testing.T
+	redis                 *harness.Redis
+	ns, peers             *harness.Netns
+	appl, state           *redis.Client
+	gen                   *netlink.Conn // the generator's socket
+	ours, original, relay *subject      // nil when not run
+	subjects              []*subject
+	ports                 []string
+	index                 map[string]uint32 // port name -> ifindex
+	mtu                   map[string]uint32 // port name -> the MTU last set
+	marker                uint32            // the last marker MTU used
+	dumpAllocs            int               // heap allocations a SIGUSR1 dump itself costs portsyncd
+	dumpDir               string            // portsyncd's --dump-dir
+}
+
+// worldOpts says which subjects a world runs.
+type worldOpts struct {
+	ours     bool
+	args     []string // portsyncd's flags, after --db-config
+	original string   // the original's directory; "" to leave it out
+	relay    bool
 }
 
 func portName(i int) string { return fmt.Sprintf("Ethernet%d", 4*i) }
 
-// newWorld starts Redis (keyspace events on), orchagent and the daemon, then
-// creates n ports (after the daemon is ready, or they would be old
-// interfaces) and waits for PortInitDone. It returns the time from the last
-// port's creation to PortInitDone being published.
-func newWorld(t *testing.T, n int, args ...string) (*world, time.Duration) {
+// newWorld starts Redis (keyspace events on), the daemons and orchagent,
+// then creates n ports (after the daemons are ready, or they would be old
+// interfaces) and waits for PortInitDone, then starts the relay. It returns
+// the time from the last port's creation to PortInitDone being published
+// (by either daemon, when both run).
+func newWorld(t *testing.T, n int, o worldOpts) (*world, time.Duration) {
 	t.Helper()
-	w := &world{t: t, redis: harness.StartRedis(t), index: make(map[string]uint32), mtu: make(map[string]uint32)}
+	w := &world{t: t, redis: harness.StartRedis(t), index: make(map[string]uint32), mtu: make(map[string]uint32), marker: 8000, dumpDir: t.TempDir()}
 	w.ns, w.peers = harness.NewNetns(t), harness.NewNetns(t)
 	w.appl, w.state = w.redis.Client(t, 0), w.redis.Client(t, 6)
 	ctx := context.Background()
@@ -53,8 +70,14 @@ func newWorld(t *testing.T, n int, args ...string) (*world, time.Duration) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.daemon = harness.StartDaemon(t, w.ns, append([]string{"--db-config", w.redis.WriteDBConfig(t)}, args...)...)
-	w.daemon.WaitLog(t, "msg=ready", 30*time.Second)
+	if o.ours {
+		d := harness.StartDaemon(t, w.ns, append([]string{"--db-config", w.redis.WriteDBConfig(t), "--dump-dir", w.dumpDir}, o.args...)...)
+		d.WaitLog(t, "msg=ready", 30*time.Second)
+		w.ours = &subject{name: "portsyncd", proc: d, w: w, ours: true}
+	}
+	if o.original != "" {
+		w.original = startOriginal(w, o.original)
+	}
 	// Started earlier, orchagent could consume the entries before start-up
 	// step 5 looks, and nothing would be pending: PortInitDone at once.
 	harness.NewOrchagent(t, w.appl).Run(t)
@@ -82,13 +105,22 @@ func newWorld(t *testing.T, n int, args ...string) (*world, time.Duration) {
 	select {
 	case <-initDone.Channel():
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("no PortInitDone:\n%s", tail(w.daemon.Log()))
+		t.Fatalf("no PortInitDone")
 	}
 	toInitDone := time.Since(created)
 	batch(t, w.peers, peers)
 	for name, l := range w.ns.Links(t) {
 		w.index[name] = uint32(l.Ifindex)
 		w.mtu[name] = uint32(l.MTU)
+	}
+	w.gen = w.dial(false)
+	if o.relay {
+		w.relay = startRelay(w)
+	}
+	for _, s := range []*subject{w.ours, w.original, w.relay} {
+		if s != nil {
+			w.subjects = append(w.subjects, s)
+		}
 	}
 	return w, toInitDone
 }
@@ -154,6 +186,72 @@ func setMTU(c *netlink.Conn, index, mtu uint32) error {
 	return err
 }
 
+// activate continues s and stops every other subject, then sets every port
+// to a new marker MTU and waits until STATE_DB shows it: s has caught up
+// with whatever it had queued while stopped, and STATE_DB is right again
+// even where another subject lost events.
+func (w *world) activate(s *subject) {
+	w.t.Helper()
+	for _, o := range w.subjects {
+		if o != s {
+			o.signal(syscall.SIGSTOP)
+		}
+	}
+	s.signal(syscall.SIGCONT)
+	// First let it empty its socket: while that is full, the marker round
+	// would be dropped by a subject that does not resynchronise.
+	harness.Eventually(w.t, 2*time.Minute, func() bool { return s.sample().Queued == 0 },
+		func() string { return s.name + ": socket never emptied" })
+	if !w.waitMTUs(w.markerRound(), time.Minute) {
+		p, err := sampleProc(s.pid())
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", s.pid()))
+		w.t.Fatalf("%s: STATE_DB never showed the marker MTUs (exited %v, %+v %v, wchan %s)\n%s", s.name, s.proc.Exited(), p, err, wchan,
+			harness.StateDiff(w.t, w.ns, w.state, w.ports))
+	}
+}
+
+// markerRound sets every port to an MTU no port had before and returns
+// the final MTUs. Toggling 9000/9001 alone lets a port changed an even
+// number of times look done before anything was read.
+func (w *world) markerRound() map[string]uint32 {
+	w.t.Helper()
+	w.marker++
+	final := make(map[string]uint32, len(w.ports))
+	for _, name := range w.ports {
+		if err := setMTU(w.gen, w.index[name], w.marker); err != nil {
+			w.t.Fatal(err)
+		}
+		w.mtu[name], final[name] = w.marker, w.marker
+	}
+	return final
+}
+
+// waitMTUs waits up to timeout until STATE_DB shows each port's final MTU.
+func (w *world) waitMTUs(final map[string]uint32, timeout time.Duration) bool {
+	w.t.Helper()
+	ctx := w.t.Context()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
+		pipe := w.state.Pipeline()
+		cmds := make(map[string]interface{ Val() string })
+		for name := range final {
+			cmds[name] = pipe.HGet(ctx, "PORT_TABLE|"+name, "mtu")
+		}
+		pipe.Exec(ctx)
+		ok := true
+		for name, mtu := range final {
+			if cmds[name].Val() != strconv.Itoa(int(mtu)) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
+}
+
 // converged waits until STATE_DB equals the kernel for every port.
 func (w *world) converged() {
 	w.t.Helper()
@@ -162,38 +260,4 @@ func (w *world) converged() {
 		diff = harness.StateDiff(w.t, w.ns, w.state, w.ports)
 		return diff == ""
 	}, func() string { return "not converged:\n" + diff })
-}
-
-// procStat returns the daemon's CPU time (utime+stime) and its peak and
-// current resident memory in bytes.
-func (w *world) procStat() (cpu time.Duration, hwm, rss int64) {
-	pid := w.daemon.Cmd.Process.Pid
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	// Fields after the command name, which may hold spaces: state is 3rd.
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	var ut, st int64
-	fmt.Sscan(f[11], &ut)
-	fmt.Sscan(f[12], &st)
-	cpu = time.Duration(ut+st) * 10 * time.Millisecond // CLK_TCK is 100
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(status), "\n") {
-		var kb int64
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(v, "kB")), &kb)
-			hwm = kb << 10
-		}
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(v, "kB")), &kb)
-			rss = kb << 10
-		}
-	}
-	return cpu, hwm, rss
-}
-
-func tail(s string) string {
-	lines := strings.Split(s, "\n")
-	return strings.Join(lines[max(0, len(lines)-40):], "\n")
 }
