@@ -167,7 +167,10 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		watchdog(ctx, root, children, opts.Watchdog, giveUp, func(name string) { live.Answered(name) }, hb.Beat)
 	})
 	background(func(ctx context.Context) {
-		if err := sdnotify.Watchdog(ctx, hb.Within(3*opts.Watchdog)); err != nil {
+		// Healthy: the last watchdog round, at most 1.5 periods ago, had
+		// every actor's answer. A wedged actor stops the pings within 3 s
+		// here, before the watchdog's own verdict ends the process.
+		if err := sdnotify.Watchdog(ctx, hb.Within(opts.Watchdog*3/2)); err != nil {
 			log.Warn("systemd watchdog not served", "err", err)
 		}
 	})

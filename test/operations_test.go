@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sonic-go/portsyncd/test/harness"
 )
@@ -22,6 +24,7 @@ import (
 type notifySocket struct {
 	mu   sync.Mutex
 	msgs []string
+	at   []time.Time // when each came
 }
 
 func bindNotify(t *testing.T) (*notifySocket, string) {
@@ -43,6 +46,7 @@ func bindNotify(t *testing.T) (*notifySocket, string) {
 			}
 			n.mu.Lock()
 			n.msgs = append(n.msgs, string(buf[:k]))
+			n.at = append(n.at, time.Now())
 			n.mu.Unlock()
 		}
 	}()
@@ -62,6 +66,18 @@ func (n *notifySocket) count(msg string) int {
 		}
 	}
 	return c
+}
+
+// last returns when msg last came, and whether it came.
+func (n *notifySocket) last(msg string) (time.Time, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := len(n.msgs) - 1; i >= 0; i-- {
+		if slices.Contains(strings.Split(n.msgs[i], "\n"), msg) {
+			return n.at[i], true
+		}
+	}
+	return time.Time{}, false
 }
 
 // scrape returns every sample of /metrics, "name{labels}" -> value.
@@ -170,5 +186,30 @@ func TestIntegrationOperations(t *testing.T) {
 	}
 	if notify.count("STOPPING=1") != 1 {
 		t.Errorf("no STOPPING=1 on SIGTERM: %q", notify.msgs)
+	}
+}
+
+// Issue 8: systemd's watchdog is fed only while every actor answers. A
+// wedged actor stops the pings (systemd would kill and restart us) before
+// the daemon's own watchdog gives up and exits non-zero.
+func TestIntegrationSystemdWatchdogStopsWhenWedged(t *testing.T) {
+	notify, path := bindNotify(t)
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", "200000") // a ping every 100 ms while healthy
+	e := newEnv(t)
+	inject := e.startFaulty(t)
+	harness.Eventually(t, waitFor, func() bool { return notify.count("WATCHDOG=1") >= 5 },
+		func() string { return "no watchdog pings while healthy" })
+	inject("wedge:kstats")
+	code, err := e.daemon.Wait(20 * time.Second)
+	exited := time.Now()
+	if err != nil || code == 0 {
+		t.Fatalf("wedged daemon: exit %d, %v\n%s", code, err, e.log())
+	}
+	last, _ := notify.last("WATCHDOG=1")
+	// Healthy pings come every 100 ms; pings stop about 3 s after the last
+	// answered round, the daemon exits about 6 s after it.
+	if gap := exited.Sub(last); gap < time.Second {
+		t.Errorf("pings went on until %v before the exit: a wedged actor must stop them", gap)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 	"github.com/sonic-go/portsyncd/test/harness"
@@ -23,15 +24,21 @@ import (
 // BenchmarkPipeline measures the in-process hot path against a real
 // redis-server: decoding rtnetlink messages, portstate, and dbwriter's coalescing, pipelined writes. Each event changes a
 // port's MTU, ports round-robin; b.N events end when Redis acknowledged them.
+//
+// The log level is SONiC's default (NOTICE: a line per state written) or
+// DEBUG (a line per event as well), through slog's text handler into
+// io.Discard: the cost of logging per event, without the output's.
 func BenchmarkPipeline(b *testing.B) {
-	for _, perBatch := range []int{1, 64} {
-		b.Run(fmt.Sprintf("ports=64/events_per_read=%d", perBatch), func(b *testing.B) {
-			benchPipeline(b, 64, perBatch)
-		})
+	for _, level := range []slog.Level{logging.LevelNotice, logging.LevelDebug} {
+		for _, perBatch := range []int{1, 64} {
+			b.Run(fmt.Sprintf("log=%s/ports=64/events_per_read=%d", logging.LevelName(level), perBatch), func(b *testing.B) {
+				benchPipeline(b, 64, perBatch, level)
+			})
+		}
 	}
 }
 
-func benchPipeline(b *testing.B, ports, perBatch int) {
+func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 	harness.RequireRoot(b)
 	r := harness.StartRedis(b)
 	cfg, err := dbconfig.Load(r.WriteDBConfig(b))
@@ -60,7 +67,7 @@ func benchPipeline(b *testing.B, ports, perBatch int) {
 		}
 	}
 
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
 	root := system.Root
 	credits := messages.NewCredits(256)
