@@ -213,3 +213,16 @@ func TestIntegrationSystemdWatchdogStopsWhenWedged(t *testing.T) {
 		t.Errorf("pings went on until %v before the exit: a wedged actor must stop them", gap)
 	}
 }
+
+// Issue 8: metrics help operators but are no reason to leave ports
+// unwritten: an address the daemon cannot listen on is logged at ERROR and
+// the daemon runs on.
+func TestIntegrationMetricsAddressUnusable(t *testing.T) {
+	e := newEnv(t)
+	e.configure("Ethernet0")
+	e.orch.Run(t)
+	e.start("--metrics-addr", "192.0.2.1:9123") // TEST-NET-1: no such address here
+	e.daemon.WaitLog(t, `msg="metrics not served"`, waitFor)
+	e.ns.AddPort(t, "Ethernet0", e.peers)
+	e.waitState("Ethernet0", want("up", "up", 1500))
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +57,25 @@ type writerEnv struct {
 	pid         *actor.PID
 	box         *inbox
 	stats       *Stats
+	logs        *lockedBuffer
+}
+
+// lockedBuffer keeps what the writer logs, for tests that read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // envOptions change newWriterEnv's world.
@@ -90,13 +110,14 @@ func newWriterEnvWith(t *testing.T, owned Owned, o envOptions) *writerEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(dbs.Close)
-	var out io.Writer = io.Discard
+	logs := &lockedBuffer{}
+	var out io.Writer = logs
 	if testing.Verbose() {
-		out = os.Stderr
+		out = io.MultiWriter(logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(out, nil))
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
-	e := &writerEnv{t: t, redis: r, appl: r.Client(t, 0), state: r.Client(t, 6), root: system.Root, box: &inbox{}, stats: &Stats{}}
+	e := &writerEnv{t: t, redis: r, appl: r.Client(t, 0), state: r.Client(t, 6), root: system.Root, box: &inbox{}, stats: &Stats{}, logs: logs}
 	box := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor { return e.box }))
 	e.pid = e.root.Spawn(New(Config{DBs: dbs, Owned: owned, Acks: box, Netlink: box,
 		MaxBackoff: 200 * time.Millisecond, Recheck: o.recheck, Logger: log, Stats: e.stats}))
@@ -240,6 +261,11 @@ func TestWriterRedisRestart(t *testing.T) {
 		v, _ := state.HGet(ctx, "WARM_RESTART_TABLE|portsyncd", "restore_count").Result()
 		return v == "0"
 	}, "restore_count not rewritten")
+	for _, line := range []string{`msg="redis write failed"`, `msg="redis reachable again"`, `msg="STATE_DB server restarted; rewriting owned state"`} {
+		if !strings.Contains(e.logs.String(), line) {
+			t.Errorf("log lacks %s:\n%s", line, e.logs.String())
+		}
+	}
 	if e.stats.RedisRestarts.Load() == 0 || e.stats.ConnRetries.Load() == 0 {
 		t.Errorf("restarts %d retries %d, want both counted", e.stats.RedisRestarts.Load(), e.stats.ConnRetries.Load())
 	}

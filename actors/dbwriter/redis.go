@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -85,10 +86,14 @@ type redisWriter struct {
 
 func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 	backoff := 50 * time.Millisecond
+	var failedSince time.Time
 	for attempt := 1; ; attempt++ {
 		res, err := w.try(ctx, b)
 		w.down.Store(err != nil)
 		if err == nil {
+			if attempt > 1 {
+				logging.Notice(w.log, "redis reachable again", "attempts", attempt, "outage", time.Since(failedSince).Round(time.Millisecond))
+			}
 			res.attempts = attempt
 			if attempt > 1 || b.probe {
 				w.probeRestarts(ctx, res)
@@ -97,6 +102,9 @@ func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if attempt == 1 {
+			failedSince = time.Now()
 		}
 		w.log.Warn("redis write failed", "attempt", attempt, "ops", len(b.ops), "retry_in", backoff, "err", err)
 		select {

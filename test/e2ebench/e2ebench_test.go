@@ -33,6 +33,7 @@ var (
 	daemonArgs = flag.String("e2e.args", "", "extra portsyncd flags, space-separated, e.g. \"--gomaxprocs=2\"")
 	sustainN   = flag.Int("e2e.sustained", 0, "changes in the sustained run (default: by size)")
 	duration   = flag.Duration("e2e.duration", 0, "length of each latency run (default: by size)")
+	logLevel   = flag.String("e2e.loglevel", "", "CONFIG_DB LOGGER|portsyncd LOGLEVEL for portsyncd (default: its own, NOTICE)")
 	relayMode  = flag.String("e2e.relay", "", "internal: run as the bare relay, writing to the redis-server on this unix socket")
 )
 

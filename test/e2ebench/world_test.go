@@ -58,7 +58,9 @@ func newWorld(t *testing.T, n int, o worldOpts) (*world, time.Duration) {
 	w.ns, w.peers = harness.NewNetns(t), harness.NewNetns(t)
 	w.appl, w.state = w.redis.Client(t, 0), w.redis.Client(t, 6)
 	ctx := context.Background()
-	if err := w.appl.ConfigSet(ctx, "notify-keyspace-events", "Kh").Err(); err != nil {
+	// SONiC's Redis setting: the subscriber needs hash events; portsyncd
+	// follows APPL_DB PORT_TABLE by them rather than checking before writes.
+	if err := w.appl.ConfigSet(ctx, "notify-keyspace-events", "AKE").Err(); err != nil {
 		t.Fatal(err)
 	}
 	config := w.redis.Client(t, 4)
@@ -67,12 +69,19 @@ func newWorld(t *testing.T, n int, o worldOpts) (*world, time.Duration) {
 		w.ports = append(w.ports, portName(i))
 		pipe.HSet(ctx, "PORT|"+portName(i), "lanes", fmt.Sprint(i), "mtu", "9100", "admin_status", "up")
 	}
+	if *logLevel != "" {
+		pipe.HSet(ctx, "LOGGER|portsyncd", "LOGLEVEL", *logLevel)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if o.ours {
 		d := harness.StartDaemon(t, w.ns, append([]string{"--db-config", w.redis.WriteDBConfig(t), "--dump-dir", w.dumpDir}, o.args...)...)
-		d.WaitLog(t, "msg=ready", 30*time.Second)
+		// Ready once dbwriter has staged PortConfigDone (no log line: the
+		// level may hide them).
+		harness.Eventually(t, 30*time.Second, func() bool {
+			return w.appl.Exists(ctx, "_PORT_TABLE:PortConfigDone", "PORT_TABLE:PortConfigDone").Val() > 0
+		}, func() string { return "portsyncd never published PortConfigDone:\n" + d.Log() })
 		w.ours = &subject{name: "portsyncd", proc: d, w: w, ours: true}
 	}
 	if o.original != "" {
