@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -130,12 +131,19 @@ func netlinkDrops(pid int) (drops, queued int64, err error) {
 // and dbwriter's counters and the Go runtime's.
 func (s *subject) counters() map[string]int {
 	s.w.t.Helper()
-	log := s.proc.Log
-	mark := strings.Count(log(), `msg="state dumped"`)
+	// A new dump file, not a log line: the level may hide the line.
+	newest := func() string {
+		names, _ := filepath.Glob(filepath.Join(s.w.dumpDir, "portsyncd-state-*.json"))
+		slices.Sort(names)
+		if len(names) == 0 {
+			return ""
+		}
+		return names[len(names)-1]
+	}
+	mark := newest()
 	s.signal(syscall.SIGUSR1)
-	harness.Eventually(s.w.t, 10*time.Second, func() bool {
-		return strings.Count(log(), `msg="state dumped"`) > mark
-	}, func() string { return "no state dump" })
+	harness.Eventually(s.w.t, 10*time.Second, func() bool { return newest() != mark },
+		func() string { return "no state dump" })
 	c, err := readCounters(s.w.dumpDir)
 	if err != nil {
 		s.w.t.Fatal(err)
