@@ -55,7 +55,7 @@ func run(args []string, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	rt := addRuntimeFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
