@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -119,7 +120,11 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		return nil
 	}
 	policy := supervisor.Policy{MaxRestarts: opts.MaxRestarts, Window: opts.RestartWindow, Logger: log, GiveUp: giveUp}
-	sup := root.Spawn(supervisor.New(policy, &stats.Restarts, spawn))
+	// Named, so that actors log as "supervisor/dbwriter" and the like.
+	sup, err := root.SpawnNamed(supervisor.New(policy, &stats.Restarts, spawn), "supervisor")
+	if err != nil {
+		return fmt.Errorf("daemon: spawn supervisor: %w", err)
+	}
 	var pl pipeline.Pipeline
 	select {
 	case pl = <-spawned:
