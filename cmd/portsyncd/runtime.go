@@ -73,8 +73,16 @@ func (r *runtimeFlags) apply(getenv func(string) string) ([]any, error) {
 	return []any{
 		"gomaxprocs", runtime.GOMAXPROCS(0), "gomaxprocs_from", from("GOMAXPROCS"),
 		"gogc", currentGCPercent(), "gogc_from", from("GOGC"),
-		"memory_limit", debug.SetMemoryLimit(-1), "memory_limit_from", from("GOMEMLIMIT"),
+		"memory_limit", memoryLimitString(debug.SetMemoryLimit(-1)), "memory_limit_from", from("GOMEMLIMIT"),
 	}, nil
+}
+
+// memoryLimitString says "off" for no limit, as the flag does.
+func memoryLimitString(n int64) string {
+	if n == math.MaxInt64 {
+		return "off"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // currentGCPercent reads the GC percentage, which the runtime only tells

@@ -108,3 +108,14 @@ func TestRuntimeFlagsApply(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLimitString(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{math.MaxInt64, "off"}, {64 << 20, "67108864"}, {0, "0"}} {
+		if got := memoryLimitString(tt.n); got != tt.want {
+			t.Errorf("memoryLimitString(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
