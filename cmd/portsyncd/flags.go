@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -53,7 +54,10 @@ type flagValues struct {
 	RestartWindow time.Duration
 	MaxBackoff    time.Duration
 	LockDir       string
-	Args          []string // positional arguments, of which there must be none
+	DumpDir       string
+	MetricsAddr   string        // "" turns metrics off
+	Recheck       time.Duration // --port-table-recheck
+	Args          []string      // positional arguments, of which there must be none
 }
 
 // validate reports the first flag whose value the daemon cannot run with,
@@ -72,6 +76,14 @@ func (f flagValues) validate() error {
 		return fmt.Errorf("--redis-max-backoff %v: want at least %v", f.MaxBackoff, minBackoff)
 	case f.LockDir == "":
 		return fmt.Errorf("--lock-dir: want a directory")
+	case f.DumpDir == "":
+		return fmt.Errorf("--dump-dir: want a directory")
+	case f.Recheck <= 0:
+		return fmt.Errorf("--port-table-recheck %v: want a duration above 0", f.Recheck)
+	case f.MetricsAddr != "":
+		if _, port, err := net.SplitHostPort(f.MetricsAddr); err != nil || port == "" {
+			return fmt.Errorf("--metrics-addr %q: want host:port (e.g. 127.0.0.1:9123), or empty for none", f.MetricsAddr)
+		}
 	}
 	return nil
 }

@@ -8,7 +8,8 @@ import (
 )
 
 func TestFlagValuesValidate(t *testing.T) {
-	good := flagValues{RcvBuf: 16 << 20, MaxRestarts: 5, RestartWindow: time.Minute, MaxBackoff: 2 * time.Second, LockDir: "/run/portsyncd"}
+	good := flagValues{RcvBuf: 16 << 20, MaxRestarts: 5, RestartWindow: time.Minute, MaxBackoff: 2 * time.Second, LockDir: "/run/portsyncd",
+		DumpDir: "/run/portsyncd", MetricsAddr: "127.0.0.1:9123", Recheck: 10 * time.Second}
 	tests := []struct {
 		name    string
 		change  func(*flagValues)
@@ -26,6 +27,14 @@ func TestFlagValuesValidate(t *testing.T) {
 		{"negative backoff", func(f *flagValues) { f.MaxBackoff = -time.Second }, "--redis-max-backoff -1s: want at least 10ms"},
 		{"backoff below the minimum", func(f *flagValues) { f.MaxBackoff = time.Millisecond }, "--redis-max-backoff 1ms: want at least 10ms"},
 		{"empty lock dir", func(f *flagValues) { f.LockDir = "" }, "--lock-dir: want a directory"},
+		{"empty dump dir", func(f *flagValues) { f.DumpDir = "" }, "--dump-dir: want a directory"},
+		{"zero recheck", func(f *flagValues) { f.Recheck = 0 }, "--port-table-recheck 0s: want a duration above 0"},
+		{"metrics off", func(f *flagValues) { f.MetricsAddr = "" }, ""},
+		{"metrics on every address", func(f *flagValues) { f.MetricsAddr = ":9123" }, ""},
+		{"metrics address without a port", func(f *flagValues) { f.MetricsAddr = "127.0.0.1" },
+			`--metrics-addr "127.0.0.1": want host:port (e.g. 127.0.0.1:9123), or empty for none`},
+		{"metrics port empty", func(f *flagValues) { f.MetricsAddr = "127.0.0.1:" },
+			`--metrics-addr "127.0.0.1:": want host:port (e.g. 127.0.0.1:9123), or empty for none`},
 		{"positional argument", func(f *flagValues) { f.Args = []string{"Ethernet0"} }, `unexpected argument "Ethernet0": portsyncd takes flags only`},
 	}
 	for _, tt := range tests {
@@ -57,6 +66,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--max-restarts", "-1"}, exitConfig, "portsyncd: --max-restarts -1"},
 		{[]string{"--restart-window", "0s"}, exitConfig, "portsyncd: --restart-window 0s"},
 		{[]string{"--lock-dir", ""}, exitConfig, "portsyncd: --lock-dir"},
+		{[]string{"--metrics-addr", "nowhere"}, exitConfig, `portsyncd: --metrics-addr "nowhere"`},
+		{[]string{"--port-table-recheck", "0s"}, exitConfig, "portsyncd: --port-table-recheck 0s"},
 		{[]string{"extra"}, exitConfig, `portsyncd: unexpected argument "extra"`},
 		{[]string{"--version"}, 0, "portsyncd "},
 	}

@@ -69,7 +69,8 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
-		MaxBackoff: *maxBackoff, LockDir: *lockDir, Args: fs.Args()}).validate(); err != nil {
+		MaxBackoff: *maxBackoff, LockDir: *lockDir, DumpDir: *dumpDir, MetricsAddr: *metricsAddr,
+		Recheck: *recheck, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
