@@ -2,27 +2,85 @@ package daemon
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	sdd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/sonic-go/portsyncd/actors/kstats"
 	"github.com/sonic-go/portsyncd/actors/portstate"
+	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/metrics"
-	"github.com/sonic-go/portsyncd/pipeline"
+	"github.com/sonic-go/portsyncd/sdnotify"
 )
 
+// observe starts what watches the run from outside the actors: the metrics
+// server, the watchdog, systemd's readiness and watchdog pings. Each only
+// posts to the actors and waits for their answers.
+func (r *running) observe() {
+	m := metrics.New(sources(r.stats, r))
+	r.observer.set(m)
+	if addr := r.opts.MetricsAddr; addr != "" {
+		srv, err := metrics.Listen(addr, m.Registry(), r.live.Check,
+			readiness(r.root, r.stats, r), memoDump(observeEvery, actorsDump(r.root, r.children)))
+		if err != nil {
+			// Metrics help operators; they are no reason to leave the
+			// ports' state unwritten.
+			r.log.Error("metrics not served", "addr", addr, "err", err)
+		} else {
+			logging.Notice(r.log, "serving metrics", "addr", srv.Addr().String())
+			r.background(func(ctx context.Context) { _ = srv.Serve(ctx) })
+		}
+	}
+	every := r.opts.Watchdog
+	r.background(func(ctx context.Context) {
+		watchdog(ctx, r.root, r.children, every, r.giveUp, r.live.Answered, r.hb.Beat)
+	})
+	r.background(func(ctx context.Context) {
+		// Healthy: the last watchdog round, at most 1.5 periods ago, heard
+		// every actor. A wedged actor stops the pings before the
+		// watchdog's own verdict ends the process.
+		if err := sdnotify.Watchdog(ctx, r.hb.Within(every*3/2)); err != nil {
+			r.log.Warn("systemd watchdog not served", "err", err)
+		}
+	})
+	r.background(func(ctx context.Context) {
+		if initialSync(ctx, r.root, r.stats, r.pl.Ports, r.pl.Writer) {
+			r.synced.Store(true)
+			logging.Notice(r.log, "initial sync done")
+			if err := sdnotify.Ready(); err != nil {
+				r.log.Warn("systemd readiness not sent", "err", err)
+			}
+		}
+	})
+}
+
+// watchdogPeriod is how often the watchdog asks every actor: at most half
+// of systemd's WATCHDOG_USEC when it is set, so that a healthy daemon pings
+// systemd in time.
+func watchdogPeriod(configured time.Duration) time.Duration {
+	if usec, err := sdd.SdWatchdogEnabled(false); err == nil && usec > 0 {
+		return min(configured, usec/2)
+	}
+	return configured
+}
+
+// observeEvery is how long an answer of the actors serves /debug/actors:
+// however often it is asked, the actors are asked at most this often.
+const observeEvery = time.Second
+
 // sources reads the figures /metrics exports from the actors' counters.
-func sources(stats *Stats, pl pipeline.Pipeline) metrics.Sources {
+func sources(stats *Stats, r *running) metrics.Sources {
 	nl, ps, wr := &stats.Pipeline.Netlink, &stats.Pipeline.Ports, &stats.Pipeline.Writer
 	return metrics.Sources{
 		Netlink: func() metrics.NetlinkCounters {
 			return metrics.NetlinkCounters{
 				NewLinks: nl.NewLinks.Load(), DelLinks: nl.DelLinks.Load(), Batches: nl.Batches.Load(),
 				Overruns: nl.Overruns.Load(), Resyncs: nl.Resyncs.Load(), DecodeErrors: nl.DecodeErrors.Load(),
-				BatchesInFlight: pl.Credits.InUse(),
+				Forged: nl.Forged.Load(), BatchesInFlight: r.pl.Mailboxes["portstate"].Depth(),
 			}
 		},
 		Ports: func() metrics.PortCounters {
@@ -34,7 +92,7 @@ func sources(stats *Stats, pl pipeline.Pipeline) metrics.Sources {
 					Master:        ps.Ignored[portstate.ReasonMaster].Load(),
 					OldInterface:  ps.Ignored[portstate.ReasonOld].Load(),
 					NotConfigured: wr.NotInTable.Load(),
-					Unchanged:     nl.Unchanged.Load(),
+					Unchanged:     nl.Repeats.Load(),
 				},
 				Renames: ps.Renames.Load(), Vanished: ps.Reconciled.Load(),
 				Known: int(ps.Links.Load()), Pending: int(ps.Pending.Load()),
@@ -52,9 +110,9 @@ func sources(stats *Stats, pl pipeline.Pipeline) metrics.Sources {
 		Kstats:   stats.Kstats.Latest,
 		Restarts: stats.Restarts.ByActor,
 		Mailbox: func() map[string]int {
-			depth := make(map[string]int, len(pl.Mailboxes))
-			for role, g := range pl.Mailboxes {
-				depth[role] = g.Depth()
+			depth := make(map[string]int, len(r.mailbox))
+			for role, mb := range r.mailbox {
+				depth[role] = mb.Depth()
 			}
 			return depth
 		},
@@ -62,26 +120,36 @@ func sources(stats *Stats, pl pipeline.Pipeline) metrics.Sources {
 }
 
 // readiness reports /readyz: the start-up dump written, Redis reachable,
-// PortInitDone published, or the ports it waits for.
-func readiness(root *actor.RootContext, stats *Stats, pl pipeline.Pipeline, synced func() bool) metrics.ReadyFunc {
+// PortInitDone published, or the ports it waits for. Only while PortInitDone
+// is not published is portstate asked (which ports), at most once per
+// observeEvery.
+func readiness(root *actor.RootContext, stats *Stats, r *running) metrics.ReadyFunc {
+	pending := memoDump(observeEvery, func(ctx context.Context) (any, error) {
+		d, ok := ask(ctx, root, r.pl.Ports)
+		if !ok {
+			return []string(nil), nil
+		}
+		ports, _ := d.State["pending"].([]string)
+		return ports, nil
+	})
 	return func(ctx context.Context) metrics.Readiness {
 		wr := &stats.Pipeline.Writer
-		r := metrics.Readiness{InitialSync: synced(), RedisConnected: !wr.RedisDown.Load(), PortInitDone: wr.InitDoneSent.Load()}
-		if !r.PortInitDone {
-			if d, ok := ask(ctx, root, pl.Ports); ok {
-				r.PendingPorts, _ = d.State["pending"].([]string)
-			}
+		rd := metrics.Readiness{InitialSync: r.synced.Load(), RedisConnected: !wr.RedisDown.Load(), PortInitDone: wr.InitDoneSent.Load()}
+		if !rd.PortInitDone {
+			ports, _ := pending(ctx)
+			rd.PendingPorts, _ = ports.([]string)
 		}
-		return r
+		return rd
 	}
 }
 
-// actorsDump answers /debug/actors with every actor's state.
+// actorsDump answers /debug/actors with every actor's state. The actors
+// are asked at once, and each answers between two of its messages.
 func actorsDump(root *actor.RootContext, children map[string]*actor.PID) metrics.DumpFunc {
 	return func(ctx context.Context) (any, error) {
 		out := make(map[string]any, len(children))
-		for name, pid := range children {
-			if d, ok := ask(ctx, root, pid); ok {
+		for name, d := range askAll(ctx, root, children) {
+			if d != nil {
 				out[name] = d.State
 			} else {
 				out[name] = map[string]string{"error": "no answer"}
@@ -91,20 +159,62 @@ func actorsDump(root *actor.RootContext, children map[string]*actor.PID) metrics
 	}
 }
 
-func ask(ctx context.Context, root *actor.RootContext, pid *actor.PID) (*messages.StateDump, bool) {
+// memoDump serves f's answer to every caller for ttl, and lets one caller
+// at a time ask f: however many requests come, the actors are asked at most
+// once per ttl.
+func memoDump(ttl time.Duration, f metrics.DumpFunc) metrics.DumpFunc {
+	var (
+		mu   sync.Mutex
+		at   time.Time
+		last any
+	)
+	return func(ctx context.Context) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !at.IsZero() && time.Since(at) < ttl {
+			return last, nil
+		}
+		v, err := f(ctx)
+		if err != nil {
+			return nil, err
+		}
+		last, at = v, time.Now()
+		return v, nil
+	}
+}
+
+// askAll asks every actor for its state at once and waits for the answers;
+// an actor that did not answer within ctx's deadline (or a second) is nil.
+func askAll(ctx context.Context, root *actor.RootContext, children map[string]*actor.PID) map[string]*messages.StateDump {
 	timeout := time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = max(time.Until(dl), time.Millisecond)
 	}
-	res, err := root.RequestFuture(pid, &messages.DumpState{}, timeout).Result()
-	d, ok := res.(*messages.StateDump)
-	return d, err == nil && ok
+	futures := make(map[string]*actor.Future, len(children))
+	for name, pid := range children {
+		futures[name] = root.RequestFuture(pid, &messages.DumpState{}, timeout)
+	}
+	out := make(map[string]*messages.StateDump, len(children))
+	for name, f := range futures {
+		res, err := f.Result()
+		d, _ := res.(*messages.StateDump)
+		if err != nil {
+			d = nil
+		}
+		out[name] = d
+	}
+	return out
+}
+
+func ask(ctx context.Context, root *actor.RootContext, pid *actor.PID) (*messages.StateDump, bool) {
+	d := askAll(ctx, root, map[string]*actor.PID{"": pid})[""]
+	return d, d != nil
 }
 
 // kstatsProps is the kstats actor of a run.
-func kstatsProps(stats *Stats, interval time.Duration, opts Options) *actor.Props {
+func kstatsProps(stats *Stats, opts Options) *actor.Props {
 	return kstats.New(kstats.Config{
-		Interval: interval, Logger: opts.Logger.With("actor", "kstats"), Stats: &stats.Kstats,
+		Interval: opts.KstatsEvery, Logger: opts.Logger.With("actor", "kstats"), Stats: &stats.Kstats,
 		RcvBuf: stats.Pipeline.Netlink.RcvBuf.Load,
 	})
 }
@@ -131,7 +241,9 @@ func (o *lateObserver) ObserveBatchSize(n int) {
 
 // initialSync waits until the start-up dump has gone through portstate and
 // been acknowledged by Redis (or ctx ends) and reports whether it did.
-func initialSync(ctx context.Context, root *actor.RootContext, stats *Stats, pl pipeline.Pipeline) bool {
+// netlinkrx counts the dump once it is in portstate's mailbox, so a Flush
+// sent after that is answered after it.
+func initialSync(ctx context.Context, root *actor.RootContext, stats *Stats, ports, writer *actor.PID) bool {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for stats.Pipeline.Netlink.Resyncs.Load() == 0 {
@@ -141,7 +253,7 @@ func initialSync(ctx context.Context, root *actor.RootContext, stats *Stats, pl 
 		case <-t.C:
 		}
 	}
-	for _, pid := range []*actor.PID{pl.Ports, pl.Writer} {
+	for _, pid := range []*actor.PID{ports, writer} {
 		for {
 			if _, err := root.RequestFuture(pid, &messages.Flush{}, time.Second).Result(); err == nil {
 				break

@@ -16,7 +16,7 @@ import (
 // through portstate and been acknowledged by Redis, or the timeout passes.
 func drain(root *actor.RootContext, pl pipeline.Pipeline, timeout time.Duration, log *slog.Logger) {
 	deadline := time.Now().Add(timeout)
-	root.StopFuture(pl.Netlink).Wait()
+	stopWithin(root, pl.Netlink, timeout)
 	for _, pid := range []*actor.PID{pl.Ports, pl.Writer} {
 		left := max(time.Until(deadline), time.Millisecond)
 		if _, err := root.RequestFuture(pid, &messages.Flush{}, left).Result(); err != nil {
@@ -36,6 +36,5 @@ func injectFault(root *actor.RootContext, children map[string]*actor.PID, f mess
 		return
 	}
 	log.Warn("injecting fault", "target", f.Target, "wedge", f.Wedge)
-	// Its own goroutine: an inline actor runs, and wedges, on its sender's.
-	go root.Send(pid, &f)
+	root.Send(pid, &f)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/actors/kstats"
 	"github.com/sonic-go/portsyncd/actors/supervisor"
 	"github.com/sonic-go/portsyncd/logging"
@@ -36,10 +37,9 @@ type Options struct {
 	// PortTableRecheck is how often writes for ports not in APPL_DB
 	// PORT_TABLE are checked again when Redis sends no keyspace events.
 	PortTableRecheck time.Duration
-	// Credits bounds the link batches in flight (see package actors).
-	Credits int
 	// Watchdog is how often each actor must answer; two missed answers in
-	// a row end Run with an error.
+	// a row end Run with an error. Under systemd's watchdog it is at most
+	// half of WATCHDOG_USEC.
 	Watchdog time.Duration
 	// DrainTimeout bounds the shutdown's wait for pending writes.
 	DrainTimeout time.Duration
@@ -82,6 +82,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	if stats == nil {
 		stats = &Stats{}
 	}
+	opts.Watchdog = watchdogPeriod(opts.Watchdog)
 	if err := dbs.WaitReady(ctx, log, opts.MaxBackoff); err != nil {
 		return err
 	}
@@ -90,27 +91,61 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	if err != nil {
 		return err
 	}
-
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.LibLogger }))
-	root := system.Root
-	fatal := make(chan error, 1)
-	giveUp := func(err error) {
-		select {
-		case fatal <- err:
-		default:
-		}
+	r, err := spawn(dbs, st, opts, stats)
+	if err != nil {
+		return err
 	}
+	defer r.wait()
+	logging.Notice(log, "ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
+	r.observe()
+	return r.serve(ctx, req)
+}
+
+// redisTimeout bounds one batch's round trips to Redis: well within the
+// watchdog's period, so that a stalled Redis is seen as a Redis outage
+// (the batch is taken back, heartbeats answered) and not as a wedged
+// actor.
+func redisTimeout(watchdog time.Duration) time.Duration {
+	return min(500*time.Millisecond, watchdog/2)
+}
+
+// running is one run's actors and the goroutines that watch them.
+type running struct {
+	opts     Options
+	log      *slog.Logger
+	stats    *Stats
+	root     *actor.RootContext
+	sup      *actor.PID
+	pl       pipeline.Pipeline
+	children map[string]*actor.PID
+	mailbox  map[string]*actors.Mailbox
+	fatal    chan error
+	live     *metrics.Liveness
+	hb       *sdnotify.Heartbeat
+	synced   atomic.Bool
+	observer lateObserver
+
+	bgCtx context.Context
+	bgEnd context.CancelFunc
+	bg    sync.WaitGroup
+}
+
+// spawn starts the actor system, the supervisor, and under it the pipeline
+// and kstats.
+func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*running, error) {
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.LibLogger }))
+	r := &running{opts: opts, log: opts.Logger, stats: stats, root: system.Root, fatal: make(chan error, 1), hb: &sdnotify.Heartbeat{}}
 	spawned := make(chan pipeline.Pipeline, 1)
-	obs := &lateObserver{}
-	spawn := func(ctx actor.Context) error {
+	kstatsBox := actors.NewMailbox(actors.DefaultMailboxLimit)
+	children := func(ctx actor.Context) error {
 		p, err := pipeline.Spawn(ctx, pipeline.Config{
-			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, Credits: opts.Credits, MaxBackoff: opts.MaxBackoff,
-			Recheck: opts.PortTableRecheck, Logger: log, Stats: &stats.Pipeline, Observer: obs,
+			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, MaxBackoff: opts.MaxBackoff, RedisTimeout: redisTimeout(opts.Watchdog),
+			Recheck: opts.PortTableRecheck, Logger: r.log, Stats: &stats.Pipeline, Observer: &r.observer,
 		})
 		if err != nil {
 			return err
 		}
-		if _, err := ctx.SpawnNamed(kstatsProps(stats, opts.KstatsEvery, opts), "kstats"); err != nil {
+		if _, err := ctx.SpawnNamed(kstatsProps(stats, opts).Configure(kstatsBox.Option()), "kstats"); err != nil {
 			return err
 		}
 		select {
@@ -119,94 +154,71 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 		}
 		return nil
 	}
-	policy := supervisor.Policy{MaxRestarts: opts.MaxRestarts, Window: opts.RestartWindow, Logger: log, GiveUp: giveUp}
+	policy := supervisor.Policy{MaxRestarts: opts.MaxRestarts, Window: opts.RestartWindow, Logger: r.log, GiveUp: r.giveUp}
 	// Named, so that actors log as "supervisor/dbwriter" and the like.
-	sup, err := root.SpawnNamed(supervisor.New(policy, &stats.Restarts, spawn), "supervisor")
+	sup, err := r.root.SpawnNamed(supervisor.New(policy, &stats.Restarts, children), "supervisor")
 	if err != nil {
-		return fmt.Errorf("daemon: spawn supervisor: %w", err)
+		return nil, fmt.Errorf("daemon: spawn supervisor: %w", err)
 	}
-	var pl pipeline.Pipeline
+	r.sup = sup
 	select {
-	case pl = <-spawned:
-	case err := <-fatal:
-		stopWithin(root, sup, time.Second)
-		return err
+	case r.pl = <-spawned:
+	case err := <-r.fatal:
+		stopWithin(r.root, sup, time.Second)
+		return nil, err
 	}
-	logging.Notice(log, "ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
-	children := pl.Actors()
-	children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
+	r.children = r.pl.Actors()
+	r.children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
+	r.mailbox = maps.Clone(r.pl.Mailboxes)
+	r.mailbox["kstats"] = kstatsBox
+	r.live = metrics.NewLiveness(3*opts.Watchdog, slices.Sorted(maps.Keys(r.children))...)
+	r.bgCtx, r.bgEnd = context.WithCancel(context.Background())
+	return r, nil
+}
 
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() {
-		stopBackground()
-		wg.Wait()
+func (r *running) giveUp(err error) {
+	select {
+	case r.fatal <- err:
+	default:
+	}
+}
+
+// background runs f on a goroutine of its own until the run ends.
+func (r *running) background(f func(context.Context)) {
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		f(r.bgCtx)
 	}()
-	background := func(f func(context.Context)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(bgCtx)
-		}()
-	}
+}
 
-	names := slices.Sorted(maps.Keys(children))
-	live := metrics.NewLiveness(3*opts.Watchdog, names...)
-	hb := &sdnotify.Heartbeat{}
-	var synced atomic.Bool
-	m := metrics.New(sources(stats, pl))
-	obs.set(m)
-	if opts.MetricsAddr != "" {
-		srv, err := metrics.Listen(opts.MetricsAddr, m.Registry(), live.Check,
-			readiness(root, stats, pl, synced.Load), actorsDump(root, children))
-		if err != nil {
-			// Metrics help operators; they are no reason to leave the
-			// ports' state unwritten.
-			log.Error("metrics not served", "addr", opts.MetricsAddr, "err", err)
-		} else {
-			logging.Notice(log, "serving metrics", "addr", srv.Addr().String())
-			background(func(ctx context.Context) { _ = srv.Serve(ctx) })
-		}
-	}
-	background(func(ctx context.Context) {
-		watchdog(ctx, root, children, opts.Watchdog, giveUp, func(name string) { live.Answered(name) }, hb.Beat)
-	})
-	background(func(ctx context.Context) {
-		// Healthy: the last watchdog round, at most 1.5 periods ago, had
-		// every actor's answer. A wedged actor stops the pings within 3 s
-		// here, before the watchdog's own verdict ends the process.
-		if err := sdnotify.Watchdog(ctx, hb.Within(opts.Watchdog*3/2)); err != nil {
-			log.Warn("systemd watchdog not served", "err", err)
-		}
-	})
-	background(func(ctx context.Context) {
-		if initialSync(ctx, root, stats, pl) {
-			synced.Store(true)
-			logging.Notice(log, "initial sync done")
-			if err := sdnotify.Ready(); err != nil {
-				log.Warn("systemd readiness not sent", "err", err)
-			}
-		}
-	})
+// wait ends the background goroutines and the pipeline's Loop.
+func (r *running) wait() {
+	r.bgEnd()
+	r.bg.Wait()
+	r.pl.Loop.Close(time.Second)
+}
 
+// serve carries out the operator's requests until the run ends.
+func (r *running) serve(ctx context.Context, req Requests) error {
 	for {
 		select {
 		case <-req.DumpState:
-			dumpState(root, children, stats, opts.DumpDir, log)
+			dumpState(r.root, r.children, r.stats, r.opts.DumpDir, r.log)
 		case <-req.Resync:
-			root.Send(pl.Netlink, &messages.ResyncRequest{Reason: "SIGHUP"})
+			r.root.Send(r.pl.Netlink, &messages.ResyncRequest{Reason: "SIGHUP"})
 		case f := <-req.Faults:
-			injectFault(root, children, f, log)
-		case err := <-fatal:
-			live.Stopped(err)
+			injectFault(r.root, r.children, f, r.log)
+		case err := <-r.fatal:
+			r.live.Stopped(err)
 			// A wedged actor never stops: do not wait for it for long.
-			stopWithin(root, sup, time.Second)
+			stopWithin(r.root, r.sup, time.Second)
 			return err
 		case <-ctx.Done():
 			_ = sdnotify.Stopping()
-			drain(root, pl, opts.DrainTimeout, log)
-			stopWithin(root, sup, time.Second)
-			logging.Notice(log, "stopped")
+			drain(r.root, r.pl, r.opts.DrainTimeout, r.log)
+			stopWithin(r.root, r.sup, time.Second)
+			logging.Notice(r.log, "stopped")
 			return nil
 		}
 	}

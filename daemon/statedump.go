@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,7 +16,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/sonic-go/portsyncd/logging"
-	"github.com/sonic-go/portsyncd/messages"
 )
 
 // keepDumps is how many state dumps a dump directory keeps.
@@ -56,9 +56,9 @@ func readRuntime() runtimeStats {
 func dumpState(root *actor.RootContext, children map[string]*actor.PID, stats *Stats, dir string, log *slog.Logger) {
 	doc := stateDoc{Time: time.Now().UTC(), PID: os.Getpid(), Goroutines: runtime.NumGoroutine(),
 		Restarts: stats.Restarts.ByActor(), Runtime: readRuntime(), Actors: make(map[string]map[string]any)}
-	for _, name := range slices.Sorted(maps.Keys(children)) {
-		res, err := root.RequestFuture(children[name], &messages.DumpState{}, time.Second).Result()
-		if d, ok := res.(*messages.StateDump); err == nil && ok {
+	answers := askAll(context.Background(), root, children)
+	for _, name := range slices.Sorted(maps.Keys(answers)) {
+		if d := answers[name]; d != nil {
 			doc.Actors[name] = d.State
 		} else {
 			doc.Missing = append(doc.Missing, name)

@@ -12,22 +12,28 @@ import (
 
 // watchdog asks every actor for a heartbeat each period and gives up when one
 // misses two in a row: a wedged actor would leave STATE_DB wrong for good.
-// answered is told of every answer, allAnswered of every round in which
-// every actor answered (the systemd watchdog's and /healthz's evidence).
+// The actors are asked at once, and each question waits at most a period;
+// it only posts, so a wedged actor cannot wedge the watchdog. answered is
+// told of every answer, allAnswered of every round in which every actor
+// answered (the systemd watchdog's and /healthz's evidence).
 func watchdog(ctx context.Context, root *actor.RootContext, children map[string]*actor.PID, every time.Duration,
 	giveUp func(error), answered func(string), allAnswered func()) {
 	missed := make(map[string]int)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	futures := make(map[string]*actor.Future, len(children))
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		all := true
 		for name, pid := range children {
-			if _, err := root.RequestFuture(pid, &messages.Heartbeat{}, every).Result(); err != nil {
+			futures[name] = root.RequestFuture(pid, &messages.Heartbeat{}, every)
+		}
+		all := true
+		for name, f := range futures {
+			if _, err := f.Result(); err != nil {
 				if ctx.Err() != nil {
 					return
 				}

@@ -1,5 +1,5 @@
 // Package messages holds the typed messages that flow between portsyncd's
-// actors, and the credit counter that bounds the link batches in flight.
+// actors.
 //
 // Each type says who sends it and who receives it. Messages are small values;
 // none carries a channel, a socket or a Redis client.
@@ -52,8 +52,7 @@ func (e LinkEvent) AdminUp() bool { return e.Flags&FlagUp != 0 }
 func (e LinkEvent) OperUp() bool { return e.Flags&FlagRunning != 0 }
 
 // LinkBatch is sent by netlinkrx to portstate: the link messages of one
-// socket read, in kernel order. Each batch holds one credit (see Credits),
-// which portstate releases once it has decided the batch.
+// socket read, in kernel order.
 type LinkBatch struct {
 	Events []LinkEvent
 	// Received is when the read that produced the batch returned: the start
@@ -144,3 +143,13 @@ type InjectFault struct {
 	// Wedge blocks the actor for good instead of panicking.
 	Wedge bool
 }
+
+// Essential marks LinkBatch, StateOps and StateWritten as the data path's
+// messages, which a bounded mailbox never drops (see package actors).
+func (*LinkBatch) Essential() {}
+
+// Essential: see LinkBatch.
+func (*StateOps) Essential() {}
+
+// Essential: see LinkBatch.
+func (*StateWritten) Essential() {}

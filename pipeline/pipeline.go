@@ -11,7 +11,6 @@ import (
 	"github.com/sonic-go/portsyncd/actors/dbwriter"
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
-	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 	"github.com/sonic-go/portsyncd/startup"
 )
@@ -25,10 +24,10 @@ type Config struct {
 	Start  *startup.Result
 	// RcvBuf is the netlink receive buffer a restarted netlinkrx asks for.
 	RcvBuf int
-	// Credits bounds the link batches in flight (see package actors).
-	Credits int
 	// MaxBackoff caps the wait between Redis retries.
 	MaxBackoff time.Duration
+	// RedisTimeout bounds one batch's round trips (dbwriter.Config.Timeout).
+	RedisTimeout time.Duration
 	// Recheck is dbwriter's re-check of ports not in APPL_DB PORT_TABLE
 	// when Redis sends no keyspace events (dbwriter.Config.Recheck).
 	Recheck time.Duration
@@ -48,10 +47,10 @@ type Stats struct {
 // Pipeline names the actors of one pipeline.
 type Pipeline struct {
 	Netlink, Ports, Writer *actor.PID
-	// Mailboxes watch each actor's mailbox, by role.
-	Mailboxes map[string]*actors.MailboxGauge
-	// Credits bound the batches in flight from netlinkrx to portstate.
-	Credits *messages.Credits
+	// Mailboxes are each actor's mailbox, by role.
+	Mailboxes map[string]*actors.Mailbox
+	// Loop runs the three actors (see package actors).
+	Loop *actors.Loop
 }
 
 // Actors returns the pipeline's actors by role.
@@ -59,15 +58,15 @@ func (p Pipeline) Actors() map[string]*actor.PID {
 	return map[string]*actor.PID{"netlinkrx": p.Netlink, "portstate": p.Ports, "dbwriter": p.Writer}
 }
 
-// Spawn starts the pipeline's actors as children of parent. Each is spawned
-// after the actors it sends to, so nothing it sends is lost.
+// Spawn starts the pipeline's actors as children of parent, all three on
+// one new actors.Loop; the caller closes it once they are stopped. Each is
+// spawned after the actors it sends to, so nothing it sends is lost.
 func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 	self := parent.Self()
 	name := func(role string) string { return cfg.Prefix + role }
 	pid := func(role string) *actor.PID { return actor.NewPID(self.Address, self.Id+"/"+name(role)) }
-	credits := messages.NewCredits(cfg.Credits)
 	p := Pipeline{Netlink: pid("netlinkrx"), Ports: pid("portstate"), Writer: pid("dbwriter"),
-		Mailboxes: make(map[string]*actors.MailboxGauge), Credits: credits}
+		Mailboxes: make(map[string]*actors.Mailbox), Loop: actors.NewLoop()}
 	st := cfg.Start
 	props := []struct {
 		role  string
@@ -79,6 +78,7 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 			Acks:       p.Ports,
 			Netlink:    p.Netlink,
 			MaxBackoff: cfg.MaxBackoff,
+			Timeout:    cfg.RedisTimeout,
 			Recheck:    cfg.Recheck,
 			Logger:     cfg.Logger.With("actor", name("dbwriter")),
 			Stats:      &cfg.Stats.Writer,
@@ -87,14 +87,13 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 		{"portstate", portstate.New(portstate.Config{
 			Writer:  p.Writer,
 			Netlink: p.Netlink,
-			Credits: credits,
 			Start:   portstate.Start{Pending: st.Pending, Old: st.Old},
 			Logger:  cfg.Logger.With("actor", name("portstate")),
 			Stats:   &cfg.Stats.Ports,
 		})},
 		{"netlinkrx", netlinkrx.New(netlinkrx.Config{
 			Ports:   p.Ports,
-			Credits: credits,
+			Loop:    p.Loop,
 			RcvBuf:  cfg.RcvBuf,
 			Initial: st.Netlink,
 			Logger:  cfg.Logger.With("actor", name("netlinkrx")),
@@ -102,13 +101,15 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 		})},
 	}
 	for _, a := range props {
-		g := &actors.MailboxGauge{}
-		p.Mailboxes[a.role] = g
-		got, err := parent.SpawnNamed(a.props.Configure(g.Option()), name(a.role))
+		onLoop, mb := p.Loop.Option(actors.DefaultMailboxLimit)
+		p.Mailboxes[a.role] = mb
+		got, err := parent.SpawnNamed(a.props.Configure(onLoop), name(a.role))
 		if err != nil {
+			p.Loop.Close(time.Second)
 			return Pipeline{}, fmt.Errorf("pipeline: spawn %s: %w", name(a.role), err)
 		}
 		if !got.Equal(pid(a.role)) {
+			p.Loop.Close(time.Second)
 			return Pipeline{}, fmt.Errorf("pipeline: %s spawned as %s, want %s", a.role, got, pid(a.role))
 		}
 	}

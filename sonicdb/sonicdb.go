@@ -79,6 +79,9 @@ func newDB(db dbconfig.Database) *DB {
 	opts.ReadTimeout = 2 * time.Second
 	opts.WriteTimeout = 2 * time.Second
 	opts.PoolSize = 4
+	// A caller's deadline bounds the I/O too: dbwriter gives each batch one,
+	// so that a stalled server is seen as down within it.
+	opts.ContextTimeoutEnabled = true
 	opts.DisableIdentity = true
 	// RESP2, as hiredis speaks it: HGETALL's reply is then a flat array in
 	// the server's order (RESP3 makes it a map, which go-redis reads into a

@@ -11,6 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jsimonetti/rtnetlink/v2"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/actors/dbwriter"
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
@@ -24,6 +25,8 @@ import (
 // BenchmarkPipeline measures the in-process hot path against a real
 // redis-server: decoding rtnetlink messages, portstate, and dbwriter's coalescing, pipelined writes. Each event changes a
 // port's MTU, ports round-robin; b.N events end when Redis acknowledged them.
+// The actors run on an actors.Loop, fed by a Source as netlinkrx's socket
+// feeds them.
 //
 // The log level is SONiC's default (NOTICE: a line per state written) or
 // DEBUG (a line per event as well), through slog's text handler into
@@ -70,54 +73,92 @@ func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
 	root := system.Root
-	credits := messages.NewCredits(256)
+	loop := actors.NewLoop()
+	defer loop.Close(time.Second)
 	writerStats := &dbwriter.Stats{}
 	writer := actor.NewPID(system.Address(), "dbwriter")
-	router := actor.NewPID(system.Address(), "portstate")
+	decider := actor.NewPID(system.Address(), "portstate")
 	nowhere := actor.NewPID(system.Address(), "netlinkrx") // no restart asks for a dump here
+	onLoop, _ := loop.Option(actors.DefaultMailboxLimit)
 	if _, err := root.SpawnNamed(dbwriter.New(dbwriter.Config{
-		DBs: dbs, Acks: router, Netlink: nowhere, MaxBackoff: time.Second, Logger: log, Stats: writerStats,
-	}), writer.Id); err != nil {
+		DBs: dbs, Acks: decider, Netlink: nowhere, MaxBackoff: time.Second, Logger: log, Stats: writerStats,
+	}).Configure(onLoop), writer.Id); err != nil {
 		b.Fatal(err)
 	}
+	onLoop, _ = loop.Option(actors.DefaultMailboxLimit)
 	if _, err := root.SpawnNamed(portstate.New(portstate.Config{
-		Writer: writer, Netlink: nowhere, Credits: credits, Start: portstate.Start{Old: map[uint32]bool{}},
+		Writer: writer, Netlink: nowhere, Start: portstate.Start{Old: map[uint32]bool{}},
 		Logger: log, Stats: &portstate.Stats{},
-	}), router.Id); err != nil {
+	}).Configure(onLoop), decider.Id); err != nil {
 		b.Fatal(err)
 	}
 	defer func() {
-		root.StopFuture(router).Wait()
+		root.StopFuture(decider).Wait()
 		root.StopFuture(writer).Wait()
 	}()
-	flush := func() {
-		for _, pid := range []*actor.PID{router, writer} {
-			if _, err := root.RequestFuture(pid, &messages.Flush{}, time.Minute).Result(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 
+	// The source stands where netlinkrx's socket does: on the Loop, when
+	// both actors are idle, it decodes the next read's worth of messages.
 	dec := netlinkrx.NewDecoder()
-	stop := make(chan struct{})
+	done := make(chan struct{})
+	src := &benchSource{wake: make(chan struct{}, 1)}
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; {
+	i := 0
+	src.poll = func(awake func()) bool {
+		if i >= b.N {
+			return false
+		}
+		awake()
 		n := min(perBatch, b.N-i)
 		events := make([]messages.LinkEvent, n)
 		for j := range events {
 			ev, err := dec.Decode(16, msgs[(i+j)%len(msgs)])
 			if err != nil {
-				b.Fatal(err)
+				panic(err)
 			}
 			events[j] = ev
 		}
-		credits.Acquire(stop)
-		root.Send(router, &messages.LinkBatch{Events: events})
 		i += n
+		root.Send(decider, &messages.LinkBatch{Events: events})
+		if i >= b.N {
+			close(done)
+		}
+		return true
 	}
-	flush()
+	loop.SetSource(src)
+	loop.Schedule(func() {}) // wakes the Loop to poll
+	<-done
+	for _, pid := range []*actor.PID{decider, writer} {
+		if _, err := root.RequestFuture(pid, &messages.Flush{}, time.Minute).Result(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.StopTimer()
 	b.ReportMetric(float64(writerStats.Batches.Load())/float64(b.N), "redis_batches/event")
 	b.ReportMetric(float64(writerStats.Writes.Load())/float64(b.N), "hsets/event")
+}
+
+// benchSource is an actors.Source that produces input from poll until it
+// has no more, then blocks until interrupted.
+type benchSource struct {
+	// poll produces the next read, calling awake first, and reports
+	// whether there was one.
+	poll func(awake func()) bool
+	wake chan struct{}
+}
+
+func (s *benchSource) Poll(awake func()) {
+	if s.poll(awake) {
+		return
+	}
+	<-s.wake
+	awake()
+}
+
+func (s *benchSource) Interrupt() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }

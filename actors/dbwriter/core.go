@@ -51,14 +51,12 @@ type core struct {
 	// watchGen counts changes of watching; a batch built under another
 	// generation must not fill known.
 	watchGen int
-	// touched are ports with a keyspace event while a batch is in flight:
-	// that batch's EXISTS may predate the event.
-	touched map[string]bool
 	// reconcile is the newest dump's link names, until its stale STATE_DB
 	// entries are deleted.
 	reconcile map[string]bool
 
 	busy           bool // a batch is with Redis
+	down           bool // the last batch did not reach Redis: wait for the retry
 	configWanted   bool // publish ConfigPorts (and PortConfigDone)
 	initDoneWanted bool // publish PortInitDone
 	initDoneSent   bool
@@ -77,7 +75,6 @@ func newCore(owned Owned, initDoneSent bool, stats *Stats) *core {
 		held:         make(map[string]stateOp),
 		waiting:      make(map[string]stateOp),
 		known:        make(map[string]bool),
-		touched:      make(map[string]bool),
 		configWanted: owned.ColdStart,
 		initDoneSent: initDoneSent,
 		stats:        stats,
@@ -126,7 +123,7 @@ func (c *core) add(port string, op stateOp) {
 // or nothing is to be written. While a batch is in flight new work
 // accumulates and coalesces, so batches grow with Redis's round-trip time.
 func (c *core) next() *batch {
-	if c.busy {
+	if c.busy || c.down {
 		return nil
 	}
 	b := &batch{}
@@ -232,9 +229,6 @@ func (c *core) finish(res *result) outcome {
 	c.busy = false
 	s, b := c.stats, res.b
 	var out outcome
-	if res.attempts > 1 {
-		s.ConnRetries.Add(uint64(res.attempts - 1))
-	}
 	for _, ko := range b.ops {
 		if ko.op.del {
 			s.Deletes.Add(1)
@@ -266,27 +260,21 @@ func (c *core) finish(res *result) outcome {
 	out.stale = res.stale
 	cache := c.watching && b.watchGen == c.watchGen
 	for _, port := range res.found {
-		if cache && !c.touched[port] {
+		if cache {
 			c.known[port] = true
 		}
 	}
 	for _, ko := range res.notInTable {
 		delete(c.written, ko.port)
-		if c.touched[ko.port] {
-			// The entry may have appeared after the EXISTS: check again.
-			c.repend(ko.port, ko.op)
-			continue
-		}
 		s.NotInTable.Add(1)
 		out.notInTable = append(out.notInTable, ko.port)
 		c.wait(ko)
 	}
-	clear(c.touched)
-	for _, rj := range res.rejected {
-		delete(c.written, rj.ko.port)
+	for _, r := range res.rejected {
+		delete(c.written, r.op.port)
 		s.Rejected.Add(1)
-		out.rejected = append(out.rejected, rj)
-		out.retry = c.hold(rj.ko) || out.retry
+		out.rejected = append(out.rejected, r)
+		out.retry = c.hold(r.op) || out.retry
 	}
 	if len(b.appl) > 0 {
 		if res.applDone {
@@ -330,6 +318,32 @@ func (c *core) finish(res *result) outcome {
 	return out
 }
 
+// failed takes back a batch that did not reach Redis (the connection
+// failed, or the deadline passed): its work is pending again, and nothing
+// is sent until retry. What it would have published stays wanted, since
+// only a result clears that.
+func (c *core) failed(b *batch) {
+	c.busy = false
+	c.down = true
+	c.stats.ConnRetries.Add(1)
+	for _, ko := range b.ops {
+		// Nothing was added meanwhile (the write is synchronous), so the
+		// state written before the batch is the one to compare with.
+		if ko.op.set {
+			if ko.hadPrev {
+				c.written[ko.port] = ko.prev
+			} else {
+				delete(c.written, ko.port)
+			}
+		}
+		c.repend(ko.port, ko.op)
+	}
+	if c.reconcile == nil {
+		c.reconcile = b.present
+	}
+	c.probeDue = c.probeDue || b.probe
+}
+
 // hold keeps ko for a later retry, unless newer work for the port is
 // pending; it reports whether anything is held.
 func (c *core) hold(ko keyOp) bool {
@@ -361,9 +375,10 @@ func (c *core) repend(port string, op stateOp) {
 	c.pending[port] = op
 }
 
-// retry makes held work pending again (the retry timer fired).
+// retry makes held and failed work pending again (the retry timer fired).
 func (c *core) retry() {
 	c.applHeld = false
+	c.down = false
 	for port, op := range c.held {
 		c.repend(port, op)
 	}
@@ -409,9 +424,6 @@ func (c *core) portTableEvent(port string, gone bool) (removed bool) {
 		return false
 	}
 	c.stats.PortTableEvents.Add(1)
-	if c.busy {
-		c.touched[port] = true
-	}
 	if gone {
 		delete(c.known, port)
 		return true

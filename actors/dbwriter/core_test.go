@@ -51,7 +51,7 @@ func viewOf(b *batch) *view {
 
 // acked is a result in which Redis took every command of b.
 func acked(b *batch) *result {
-	res := &result{b: b, applDone: true, attempts: 1}
+	res := &result{b: b, applDone: true}
 	for _, ko := range b.ops {
 		if ko.op.set {
 			res.acked = append(res.acked, ko.port)
@@ -64,7 +64,7 @@ func acked(b *batch) *result {
 // found is a result in which Redis took every command of b and, of the
 // ports b checked in APPL_DB PORT_TABLE, found only those of in.
 func found(b *batch, in ...string) *result {
-	res := &result{b: b, applDone: true, attempts: 1}
+	res := &result{b: b, applDone: true}
 	for _, ko := range b.ops {
 		switch {
 		case ko.check && slices.Contains(in, ko.port):
@@ -304,24 +304,6 @@ func TestCore(t *testing.T) {
 				t.Errorf("outcome %+v, want Ethernet0 waiting", out)
 			}
 		}},
-		{"4.7 an event while the batch is in flight: its EXISTS is not trusted", warm, func(t *testing.T, c *core) {
-			c.watch(true)
-			c.take(ops(setOp("Ethernet0", up), setOp("Ethernet4", up)))
-			b := c.next()
-			c.portTableEvent("Ethernet0", true)  // removed after the EXISTS found it
-			c.portTableEvent("Ethernet4", false) // appeared after the EXISTS missed it
-			c.finish(found(b, "Ethernet0"))
-			// Ethernet4 is checked again at once; Ethernet0 is not cached.
-			b = checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet4": {set: true, state: up, force: true}}})
-			if got := checked(b); len(got) != 0 {
-				t.Errorf("checked %v, want none: the hset event vouches for Ethernet4", got)
-			}
-			c.finish(found(b))
-			c.take(ops(setOp("Ethernet0", down)))
-			if diff := cmp.Diff([]string{"Ethernet0"}, checked(c.next())); diff != "" {
-				t.Errorf("checked (-want +got):\n%s", diff)
-			}
-		}},
 		{"4.7 events start or stop: what was known is forgotten and everything waiting is checked again", warm, func(t *testing.T, c *core) {
 			c.take(ops(setOp("Ethernet0", up)))
 			b := c.next()
@@ -364,10 +346,27 @@ func TestCore(t *testing.T) {
 				t.Errorf("checked (-want +got):\n%s", diff)
 			}
 		}},
+		{"4.7 events that happened during a batch are taken after its result, and win", warm, func(t *testing.T, c *core) {
+			c.watch(true)
+			c.take(ops(setOp("Ethernet0", up), setOp("Ethernet4", up)))
+			b := c.next()
+			c.finish(found(b, "Ethernet0"))      // Ethernet4 waits
+			c.portTableEvent("Ethernet0", true)  // removed after the EXISTS found it
+			c.portTableEvent("Ethernet4", false) // appeared after the EXISTS missed it
+			b = checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet4": {set: true, state: up, force: true}}})
+			if got := checked(b); len(got) != 0 {
+				t.Errorf("checked %v, want none: the hset event vouches for Ethernet4", got)
+			}
+			c.finish(found(b))
+			c.take(ops(setOp("Ethernet0", down)))
+			if diff := cmp.Diff([]string{"Ethernet0"}, checked(c.next())); diff != "" {
+				t.Errorf("checked (-want +got):\n%s", diff)
+			}
+		}},
 		{"a rejected write is held, newer work for the port replaces it", warm, func(t *testing.T, c *core) {
 			c.take(ops(setOp("Ethernet0", up)))
 			b := c.next()
-			res := &result{b: b, applDone: true, rejected: []rejection{{ko: keyOp{port: "Ethernet0", op: stateOp{set: true, state: up}}, err: errors.New("WRONGTYPE")}}}
+			res := &result{b: b, applDone: true, rejected: []rejection{{op: keyOp{port: "Ethernet0", op: stateOp{set: true, state: up}}, err: errors.New("WRONGTYPE")}}}
 			if out := c.finish(res); len(out.rejected) != 1 || !out.retry {
 				t.Errorf("outcome %+v, want one rejection and a retry", out)
 			}
@@ -438,13 +437,36 @@ func TestCore(t *testing.T) {
 				t.Errorf("not drained after the last batch")
 			}
 		}},
-		{"connection retries and deletes are counted", warm, func(t *testing.T, c *core) {
-			c.take(ops(delOp("Ethernet0")))
-			res := acked(c.next())
-			res.attempts = 3
-			c.finish(res)
-			if c.stats.ConnRetries.Load() != 2 || c.stats.Deletes.Load() != 1 {
-				t.Errorf("retries %d deletes %d, want 2 and 1", c.stats.ConnRetries.Load(), c.stats.Deletes.Load())
+		{"8 a batch that did not reach Redis is taken back whole, and waits for the retry", cold("Ethernet0"), func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up), delOp("Ethernet4")))
+			c.take(&messages.StateOps{Present: map[string]bool{"Ethernet0": true}})
+			c.probe()
+			b := c.next()
+			c.failed(b)
+			if c.stats.ConnRetries.Load() != 1 {
+				t.Errorf("conn retries = %d, want 1", c.stats.ConnRetries.Load())
+			}
+			c.take(ops(setOp("Ethernet8", down)))
+			checkNext(t, c, nil) // down until the retry timer
+			if c.drained() {
+				t.Errorf("drained with failed work pending")
+			}
+			c.retry()
+			checkNext(t, c, &view{Ops: map[string]stateOp{
+				"Ethernet0": {set: true, state: up, force: true},
+				"Ethernet4": {del: true, force: true},
+				"Ethernet8": {set: true, state: down},
+			}, Appl: []string{"Ethernet0", "PortConfigDone"}, Present: map[string]bool{"Ethernet0": true}, Probe: true})
+		}},
+		{"8 a failed batch keeps the newer state of a port, and what was written before it", warm, func(t *testing.T, c *core) {
+			c.take(ops(setOp("Ethernet0", up)))
+			c.finish(acked(c.next()))
+			c.take(ops(setOp("Ethernet0", down)))
+			c.failed(c.next())
+			c.retry()
+			b := checkNext(t, c, &view{Ops: map[string]stateOp{"Ethernet0": {set: true, state: down, force: true}}})
+			if ko := b.ops[0]; !ko.hadPrev || ko.prev != up {
+				t.Errorf("retried op's previous state = %v (had %v), want %v: the failed write never landed", ko.prev, ko.hadPrev, up)
 			}
 		}},
 	}
@@ -460,7 +482,7 @@ func TestCore(t *testing.T) {
 func TestCoreBoundedByPorts(t *testing.T) {
 	c := newCore(warm, false, &Stats{})
 	c.take(ops(setOp("Ethernet0", up)))
-	inFlight := c.next()
+	c.failed(c.next())
 	for i := 0; i < 10000; i++ {
 		st := messages.PortState{MTU: uint32(1500 + i%2)}
 		c.take(ops(setOp("Ethernet0", st), setOp("Ethernet4", st)))
@@ -468,5 +490,4 @@ func TestCoreBoundedByPorts(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(c.pending)); !slices.Equal(got, []string{"Ethernet0", "Ethernet4"}) {
 		t.Errorf("pending ports = %v", got)
 	}
-	_ = inFlight
 }

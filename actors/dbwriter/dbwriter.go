@@ -30,7 +30,7 @@ type Stats struct {
 	// PORT_TABLE, and held writes are re-checked every Config.Recheck).
 	Watching      atomic.Bool
 	Rejected      atomic.Uint64 // commands Redis answered with an error
-	ConnRetries   atomic.Uint64 // batches sent again after a connection failure
+	ConnRetries   atomic.Uint64 // batches that failed to reach Redis and were taken back
 	RedisRestarts atomic.Uint64 // restarted servers noticed; owned state rewritten
 	MaxBatch      atomic.Uint64 // largest batch, in ports
 	Reconciled    atomic.Uint64 // stale STATE_DB entries deleted after a dump
@@ -58,6 +58,11 @@ type Config struct {
 	Netlink *actor.PID
 	// MaxBackoff caps the wait between retries of a failed write.
 	MaxBackoff time.Duration
+	// Timeout bounds one batch's round trips to Redis; 0 means
+	// DefaultTimeout. A Redis that does not answer within it is down: the
+	// batch is taken back and retried later, and meanwhile the actor
+	// answers its other messages.
+	Timeout time.Duration
 	// Recheck is how often writes held for ports not in APPL_DB
 	// PORT_TABLE are checked again when Redis sends no keyspace events
 	// (notify-keyspace-events off, or the subscription lost); 0 means
@@ -69,35 +74,40 @@ type Config struct {
 	Observer Observer
 }
 
-// New returns the props of the dbwriter actor.
-//
-// It runs on its sender's goroutine (actors.Inline): portstate's StateOps
-// are folded in on the reader goroutine, and a result is taken on the
-// writer goroutine that produced it, which then starts the next batch
-// itself. So the only goroutine hand-off between the socket and Redis is the
-// batch given to the writer goroutine.
+// DefaultTimeout is Config.Timeout's default.
+const DefaultTimeout = 500 * time.Millisecond
+
+// New returns the props of the dbwriter actor; it is to run on its
+// pipeline's actors.Loop, and does its Redis I/O there: a batch goes out
+// when the actor has folded in everything that was waiting for it, and
+// while it is with Redis the kernel's socket buffer holds the next events.
 func New(cfg Config) *actor.Props {
 	l := &lineage{}
-	return actor.PropsFromProducer(func() actor.Actor { return &writer{cfg: cfg, lineage: l} },
-		actor.WithDispatcher(actors.Inline))
+	return actor.PropsFromProducer(func() actor.Actor { return &stateWriter{cfg: cfg, lineage: l} })
 }
 
 // lineage is what one dbwriter incarnation leaves the next: the facts about
-// Redis it established, and its writer goroutine, which the next waits for
-// before it writes.
+// Redis it established.
 type lineage struct {
 	incarnations int
 	initDoneSent bool
-	lastDone     chan struct{}
 }
 
-// retryTick and probeTick are sent by the actor's timers to itself; they
-// carry the actor instance so that a tick outliving a restart is ignored.
+// Messages the actor sends itself, each carrying the incarnation so that
+// one outliving a restart is ignored. At most one of each kind waits at a
+// time.
 type (
-	retryTick   struct{ owner *writer }
-	probeTick   struct{ owner *writer }
-	recheckTick struct{ owner *writer }
+	// writeDue: write what is pending, after what the mailbox held.
+	writeDue    struct{ owner *stateWriter }
+	retryTick   struct{ owner *stateWriter }
+	probeTick   struct{ owner *stateWriter }
+	recheckTick struct{ owner *stateWriter }
 )
+
+func (*writeDue) Essential()    {}
+func (*retryTick) Essential()   {}
+func (*probeTick) Essential()   {}
+func (*recheckTick) Essential() {}
 
 // DefaultRecheck is Config.Recheck's default.
 const DefaultRecheck = 10 * time.Second
@@ -106,15 +116,16 @@ const DefaultRecheck = 10 * time.Second
 // not restarted (and lost what it wrote) behind its back.
 const probeEvery = time.Second
 
-// minRetry is the first wait before held work is retried; it doubles up to
-// the configured maximum backoff.
-const minRetry = 100 * time.Millisecond
+// minRetry is the first wait before held or failed work is retried; it
+// doubles up to the configured maximum backoff.
+const minRetry = 50 * time.Millisecond
 
-type writer struct {
+type stateWriter struct {
 	cfg     Config
 	lineage *lineage
 	core    *core
 	log     *slog.Logger
+	io      *redisIO
 
 	reported     map[string]bool // held ports already logged
 	retryIn      time.Duration
@@ -122,14 +133,16 @@ type writer struct {
 	probeTimer   *time.Timer
 	recheckTimer *time.Timer
 	flushes      []*actor.PID
+	writeQueued  bool      // a writeDue waits in the mailbox
+	downSince    time.Time // the first failure of an outage; zero when up
 
 	self   *actor.PID
 	root   *actor.RootContext
-	in     chan *batch
+	events *portTableEvents
 	cancel context.CancelFunc
 }
 
-func (w *writer) Receive(ctx actor.Context) {
+func (w *stateWriter) Receive(ctx actor.Context) {
 	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
@@ -138,41 +151,42 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.stop()
 	case *messages.StateOps:
 		w.core.take(msg)
-		w.dispatch()
-	case *result:
-		if msg.owner != w {
-			return // written by the goroutine of an incarnation before a restart
+		w.queueWrite()
+	case *writeDue:
+		if msg.owner == w {
+			w.writeQueued = false
+			w.write()
 		}
-		w.finish(msg)
-		w.dispatch()
 	case *probeTick:
 		if msg.owner == w {
 			w.core.probe()
-			w.dispatch()
+			w.queueWrite()
 		}
 	case *retryTick:
 		if msg.owner == w {
 			w.retryTimer = nil
 			w.core.retry()
-			w.dispatch()
+			w.queueWrite()
 		}
 	case *recheckTick:
 		if msg.owner == w {
 			w.recheckTimer = nil
 			w.core.recheck()
-			w.dispatch()
+			w.queueWrite()
 		}
-	case *portTableEvent:
+	case *portTableNews:
 		if msg.owner == w {
-			if w.core.portTableEvent(msg.port, msg.gone) {
-				logging.Notice(w.log, "port left APPL_DB port table; no STATE_DB writes until it is back", "port", msg.port)
+			for port, gone := range w.events.take() {
+				if w.core.portTableEvent(port, gone) {
+					logging.Notice(w.log, "port left APPL_DB port table; no STATE_DB writes until it is back", "port", port)
+				}
 			}
-			w.dispatch()
+			w.queueWrite()
 		}
 	case *watchState:
 		if msg.owner == w {
 			w.watchChanged(msg)
-			w.dispatch()
+			w.queueWrite()
 		}
 	case *messages.Heartbeat:
 		ctx.Respond(&messages.Alive{})
@@ -184,7 +198,7 @@ func (w *writer) Receive(ctx actor.Context) {
 	case *messages.DumpState:
 		s := w.cfg.Stats
 		ctx.Respond(&messages.StateDump{Actor: "dbwriter", State: map[string]any{
-			"pending": len(w.core.pending), "held": slices.Sorted(maps.Keys(w.core.held)), "busy": w.core.busy,
+			"pending": len(w.core.pending), "held": slices.Sorted(maps.Keys(w.core.held)), "down": w.core.down,
 			"written": w.core.writtenView(),
 			"waiting": len(w.core.waiting), "watching": w.core.watching, "port_table_events": s.PortTableEvents.Load(),
 			"batches": s.Batches.Load(), "writes": s.Writes.Load(), "deletes": s.Deletes.Load(),
@@ -197,21 +211,18 @@ func (w *writer) Receive(ctx actor.Context) {
 	}
 }
 
-func (w *writer) start(ctx actor.Context) {
+func (w *stateWriter) start(ctx actor.Context) {
 	w.log = w.cfg.Logger
 	w.core = newCore(w.cfg.Owned, w.lineage.initDoneSent, w.cfg.Stats)
 	w.reported = make(map[string]bool)
 	w.retryIn = minRetry
 	w.self = ctx.Self()
 	w.root = ctx.ActorSystem().Root
-	w.in = make(chan *batch, 1)
-	done := make(chan struct{})
+	w.io = &redisIO{dbs: w.cfg.DBs}
+	w.events = &portTableEvents{}
 	var runCtx context.Context
 	runCtx, w.cancel = context.WithCancel(context.Background())
-	rw := &redisWriter{dbs: w.cfg.DBs, log: w.log, maxBackoff: w.cfg.MaxBackoff, down: &w.cfg.Stats.RedisDown}
-	go w.loop(runCtx, rw, w.lineage.lastDone, done)
 	go w.watchLoop(runCtx, w.cfg.DBs.Appl)
-	w.lineage.lastDone = done
 	w.armProbe()
 	w.lineage.incarnations++
 	if w.lineage.incarnations > 1 {
@@ -220,73 +231,98 @@ func (w *writer) start(ctx actor.Context) {
 		w.cfg.Stats.Restarts.Add(1)
 		ctx.Send(w.cfg.Netlink, &messages.ResyncRequest{Reason: "dbwriter restarted"})
 	}
-	w.dispatch()
+	w.queueWrite()
 }
 
-// loop is the writer goroutine: Redis I/O never runs inside Receive. It
-// first waits for its predecessor's goroutine, so that a batch of an older
-// incarnation never lands after a newer one.
-func (w *writer) loop(ctx context.Context, rw *redisWriter, prev <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	if prev != nil {
-		select {
-		case <-prev:
-		case <-ctx.Done():
-			return
-		}
-	}
-	for {
-		select {
-		case b := <-w.in:
-			res, err := rw.write(ctx, b)
-			if err != nil {
-				return // stopping
-			}
-			res.owner = w
-			// Inline: this goroutine takes the result and starts the next
-			// batch, unless another goroutine is in the actor already.
-			w.root.Send(w.self, res)
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// stop ends the writer goroutine. It does not wait for it: stop may run on
-// that very goroutine (Inline); the next incarnation's goroutine waits.
-func (w *writer) stop() {
+// stop ends the watch goroutine and the timers.
+func (w *stateWriter) stop() {
 	if w.cancel == nil {
 		return
 	}
 	w.cancel()
 	w.cancel = nil
-	if w.retryTimer != nil {
-		w.retryTimer.Stop()
+	for _, t := range []*time.Timer{w.retryTimer, w.recheckTimer, w.probeTimer} {
+		if t != nil {
+			t.Stop()
+		}
 	}
-	if w.recheckTimer != nil {
-		w.recheckTimer.Stop()
-	}
-	w.probeTimer.Stop()
 	w.cfg.Stats.Watching.Store(false)
 }
 
-func (w *writer) armProbe() {
-	owner, root, self := w, w.root, w.self
-	w.probeTimer = time.AfterFunc(probeEvery, func() { root.Send(self, &probeTick{owner: owner}) })
-}
-
-// dispatch hands the next batch to the writer goroutine if it is idle. The
-// channel has room: at most one batch is in flight.
-func (w *writer) dispatch() {
-	if b := w.core.next(); b != nil {
-		w.in <- b
+// queueWrite asks for a write once the mailbox holds nothing older: what
+// portstate sent meanwhile goes in the same batch.
+func (w *stateWriter) queueWrite() {
+	if w.writeQueued {
 		return
 	}
-	w.answerFlushes()
+	w.writeQueued = true
+	w.root.Send(w.self, &writeDue{owner: w})
 }
 
-// finish carries out what the result of the batch in flight means.
-func (w *writer) finish(res *result) {
+// after sends the actor one of its own ticks, from a timer's goroutine.
+func (w *stateWriter) after(d time.Duration, tick any) *time.Timer {
+	root, self := w.root, w.self
+	return time.AfterFunc(d, func() { root.Send(self, tick) })
+}
+
+func (w *stateWriter) armProbe() {
+	if w.probeTimer != nil {
+		w.probeTimer.Stop()
+	}
+	w.probeTimer = w.after(probeEvery, &probeTick{owner: w})
+}
+
+// write sends the next batch to Redis and waits at most the timeout for it.
+func (w *stateWriter) write() {
+	b := w.core.next()
+	if b == nil {
+		w.answerFlushes()
+		return
+	}
+	timeout := w.cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res, err := w.io.try(ctx, b)
+	w.io.carry(res, err == nil)
+	if err != nil {
+		w.failed(b, err)
+		return
+	}
+	w.cfg.Stats.RedisDown.Store(false)
+	probe := b.probe
+	if !w.downSince.IsZero() {
+		logging.Notice(w.log, "redis reachable again", "outage", time.Since(w.downSince).Round(time.Millisecond))
+		w.downSince = time.Time{}
+		probe = true
+	}
+	if probe {
+		if err := w.io.probeRestarts(ctx, res); err != nil {
+			// The batch landed; the probe timer asks again.
+			w.log.Info("redis probe failed", "err", err)
+			w.armProbe()
+		}
+	}
+	w.finish(res)
+	w.queueWrite()
+}
+
+// failed takes back a batch that did not reach Redis, and retries later
+// with capped backoff; meanwhile newer state keeps coalescing.
+func (w *stateWriter) failed(b *batch, err error) {
+	w.core.failed(b)
+	w.cfg.Stats.RedisDown.Store(true)
+	if w.downSince.IsZero() {
+		w.downSince = time.Now()
+	}
+	w.log.Warn("redis write failed", "ops", len(b.ops), "retry_in", w.retryIn, "err", err)
+	w.armRetry()
+}
+
+// finish carries out what the result of a batch means.
+func (w *stateWriter) finish(res *result) {
 	if res.b.probe {
 		w.armProbe()
 	}
@@ -301,6 +337,29 @@ func (w *writer) finish(res *result) {
 		}
 	}
 	w.cfg.Stats.HeldBack.Store(int64(len(w.core.held)))
+	w.logOutcome(&out)
+	if len(out.acked) > 0 {
+		for _, p := range out.acked {
+			delete(w.reported, p)
+		}
+		w.root.Send(w.cfg.Acks, &messages.StateWritten{Ports: out.acked})
+	}
+	if out.configSent {
+		w.cfg.Stats.ConfigSent.Store(true)
+	}
+	if out.initDoneSent {
+		w.lineage.initDoneSent = true
+		w.cfg.Stats.InitDoneSent.Store(true)
+	}
+	if out.retry {
+		w.armRetry()
+	} else if len(w.core.held) == 0 {
+		w.retryIn = minRetry
+	}
+	w.armRecheck()
+}
+
+func (w *stateWriter) logOutcome(out *outcome) {
 	for _, c := range out.changes {
 		attrs := []slog.Attr{slog.String(logging.KeyPort, c.port),
 			slog.String(logging.KeyAdmin, upDown(c.state.AdminUp)), slog.String(logging.KeyOper, upDown(c.state.OperUp)),
@@ -320,25 +379,16 @@ func (w *writer) finish(res *result) {
 			w.log.Info("port not in APPL_DB port table, state held back", "port", port)
 		}
 	}
-	for _, rj := range out.rejected {
-		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonicdb.PortTable, rj.ko.port), "err", rj.err)
+	for _, r := range out.rejected {
+		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonicdb.PortTable, r.op.port), "err", r.err)
 	}
 	if out.applRejected > 0 {
 		w.log.Error("redis rejected APPL_DB producer write; retrying", "keys", out.applRejected)
 	}
-	if len(out.acked) > 0 {
-		for _, p := range out.acked {
-			delete(w.reported, p)
-		}
-		w.root.Send(w.cfg.Acks, &messages.StateWritten{Ports: out.acked})
-	}
 	if out.configSent {
-		w.cfg.Stats.ConfigSent.Store(true)
 		logging.Notice(w.log, "port configuration published", "ports", len(w.cfg.Owned.ConfigPorts), "port_config_done", w.cfg.Owned.ColdStart)
 	}
 	if out.initDoneSent {
-		w.lineage.initDoneSent = true
-		w.cfg.Stats.InitDoneSent.Store(true)
 		logging.Notice(w.log, "PortInitDone published")
 	}
 	if out.stateRestarted {
@@ -347,17 +397,11 @@ func (w *writer) finish(res *result) {
 	if out.applRestarted {
 		w.log.Warn("APPL_DB server restarted; republishing port configuration", "ports", len(w.cfg.Owned.ConfigPorts))
 	}
-	if out.retry {
-		w.armRetry()
-	} else if len(w.core.held) == 0 {
-		w.retryIn = minRetry
-	}
-	w.armRecheck()
 }
 
 // watchChanged takes the watch goroutine's news: keyspace events of APPL_DB
 // PORT_TABLE come, or no longer do.
-func (w *writer) watchChanged(m *watchState) {
+func (w *stateWriter) watchChanged(m *watchState) {
 	if m.on != w.core.watching {
 		if m.on {
 			logging.Notice(w.log, "following APPL_DB port table by keyspace events")
@@ -370,7 +414,7 @@ func (w *writer) watchChanged(m *watchState) {
 	w.armRecheck()
 }
 
-func (w *writer) recheck() time.Duration {
+func (w *stateWriter) recheck() time.Duration {
 	if w.cfg.Recheck > 0 {
 		return w.cfg.Recheck
 	}
@@ -379,25 +423,23 @@ func (w *writer) recheck() time.Duration {
 
 // armRecheck starts the slow re-check timer when writes wait for APPL_DB
 // PORT_TABLE and no keyspace event will release them.
-func (w *writer) armRecheck() {
+func (w *stateWriter) armRecheck() {
 	if w.recheckTimer != nil || !w.core.recheckDue() {
 		return
 	}
-	owner, root, self := w, w.root, w.self
-	w.recheckTimer = time.AfterFunc(w.recheck(), func() { root.Send(self, &recheckTick{owner: owner}) })
+	w.recheckTimer = w.after(w.recheck(), &recheckTick{owner: w})
 }
 
-func (w *writer) armRetry() {
+func (w *stateWriter) armRetry() {
 	if w.retryTimer != nil {
 		return
 	}
-	owner, root, self := w, w.root, w.self
-	w.retryTimer = time.AfterFunc(w.retryIn, func() { root.Send(self, &retryTick{owner: owner}) })
+	w.retryTimer = w.after(w.retryIn, &retryTick{owner: w})
 	w.retryIn = min(w.retryIn*2, max(w.cfg.MaxBackoff, minRetry))
 }
 
-// answerFlushes answers Flush once nothing is pending or in flight.
-func (w *writer) answerFlushes() {
+// answerFlushes answers Flush once nothing is pending.
+func (w *stateWriter) answerFlushes() {
 	if len(w.flushes) == 0 || !w.core.drained() {
 		return
 	}

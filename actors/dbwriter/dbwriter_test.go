@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
@@ -119,9 +120,14 @@ func newWriterEnvWith(t *testing.T, owned Owned, o envOptions) *writerEnv {
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
 	e := &writerEnv{t: t, redis: r, appl: r.Client(t, 0), state: r.Client(t, 6), root: system.Root, box: &inbox{}, stats: &Stats{}, logs: logs}
 	box := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor { return e.box }))
+	loop := actors.NewLoop()
+	onLoop, _ := loop.Option(actors.DefaultMailboxLimit)
 	e.pid = e.root.Spawn(New(Config{DBs: dbs, Owned: owned, Acks: box, Netlink: box,
-		MaxBackoff: 200 * time.Millisecond, Recheck: o.recheck, Logger: log, Stats: e.stats}))
-	t.Cleanup(func() { e.root.StopFuture(e.pid).Wait() })
+		MaxBackoff: 200 * time.Millisecond, Recheck: o.recheck, Logger: log, Stats: e.stats}).Configure(onLoop))
+	t.Cleanup(func() {
+		e.root.StopFuture(e.pid).Wait()
+		loop.Close(time.Second)
+	})
 	return e
 }
 

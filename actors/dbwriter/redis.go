@@ -3,14 +3,10 @@ package dbwriter
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -27,8 +23,7 @@ type keyOp struct {
 	hadPrev bool
 }
 
-// batch is what the actor hands the writer goroutine: everything pending at
-// the moment the previous batch finished.
+// batch is one pipelined write: everything pending when it was made.
 type batch struct {
 	ops []keyOp
 	// appl are producer-protocol sets for APPL_DB, written after ops.
@@ -53,9 +48,8 @@ type applSet struct {
 	fields []string
 }
 
-// result is the writer goroutine's answer to a batch.
+// result is Redis's answer to a batch.
 type result struct {
-	owner      *writer
 	b          *batch
 	acked      []string // ports whose HSET Redis acknowledged
 	stale      []string // ports whose stale STATE_DB entry was deleted
@@ -65,60 +59,39 @@ type result struct {
 	applDone   bool
 	// Restarts of the servers noticed while writing this batch.
 	stateRestarted, applRestarted bool
-	attempts                      int
 }
 
 type rejection struct {
-	ko  keyOp
+	op  keyOp
 	err error
 }
 
-// redisWriter runs in the writer goroutine and does all of dbwriter's Redis
-// I/O. It retries a batch whose connection failed, with capped backoff, until
-// it succeeds or ctx ends: meanwhile the actor keeps coalescing newer state.
-type redisWriter struct {
-	dbs        *sonicdb.DBs
-	log        *slog.Logger
-	maxBackoff time.Duration
-	// down is set while writes fail to reach Redis.
-	down *atomic.Bool
+// redisIO does all of dbwriter's Redis I/O, one batch at a time, on the
+// actor's Loop; the actor bounds each batch with a context deadline.
+type redisIO struct {
+	dbs *sonicdb.DBs
+	// Server restarts noticed during batches that failed: a later batch
+	// that lands still has to act on them.
+	stateRestarted, applRestarted bool
 }
 
-func (w *redisWriter) write(ctx context.Context, b *batch) (*result, error) {
-	backoff := 50 * time.Millisecond
-	var failedSince time.Time
-	for attempt := 1; ; attempt++ {
-		res, err := w.try(ctx, b)
-		w.down.Store(err != nil)
-		if err == nil {
-			if attempt > 1 {
-				logging.Notice(w.log, "redis reachable again", "attempts", attempt, "outage", time.Since(failedSince).Round(time.Millisecond))
-			}
-			res.attempts = attempt
-			if attempt > 1 || b.probe {
-				w.probeRestarts(ctx, res)
-			}
-			return res, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if attempt == 1 {
-			failedSince = time.Now()
-		}
-		w.log.Warn("redis write failed", "attempt", attempt, "ops", len(b.ops), "retry_in", backoff, "err", err)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		backoff = min(backoff*2, w.maxBackoff)
+// carry makes the server restarts noticed while writing res (and in failed
+// batches before it) part of res once it landed, and keeps them for the
+// next batch otherwise.
+func (w *redisIO) carry(res *result, landed bool) {
+	res.stateRestarted = res.stateRestarted || w.stateRestarted
+	res.applRestarted = res.applRestarted || w.applRestarted
+	w.stateRestarted, w.applRestarted = false, false
+	if !landed {
+		w.stateRestarted, w.applRestarted = res.stateRestarted, res.applRestarted
 	}
 }
 
-// try writes b once. A non-nil error means a connection failure: the whole
-// batch is to be sent again (every command in it is idempotent).
-func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
+// try writes b once. A non-nil error means a connection failure or the
+// deadline: the whole batch is to be sent again (every command in it is
+// idempotent). The result is never nil: it says which server restarts were
+// noticed, also when the batch failed.
+func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 	res := &result{b: b}
 	appl, state := w.dbs.Appl, w.dbs.State
 	// APPL_DB first: on a cold start the port configuration and
@@ -130,7 +103,7 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && !sonicdb.IsRedisError(err) {
-			return nil, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
+			return res, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
 		}
 		// A rejected producer write is not retried in a loop: the core
 		// holds it and the actor tries again later.
@@ -142,7 +115,7 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	if b.present != nil {
 		stale, err := w.deleteStale(ctx, b.present)
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		res.stale = stale
 	}
@@ -164,7 +137,7 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	}
 	if pipe != nil {
 		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
+			return res, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
 		}
 		if appl.Restarted() {
 			res.applRestarted = true
@@ -207,7 +180,7 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
-			return nil, fmt.Errorf("dbwriter: write STATE_DB: %w", err)
+			return res, fmt.Errorf("dbwriter: write STATE_DB: %w", err)
 		}
 	}
 	if state.Restarted() {
@@ -215,12 +188,12 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 	}
 	for _, s := range sends {
 		if s.del != nil && s.del.Err() != nil {
-			res.rejected = append(res.rejected, rejection{ko: s.ko, err: s.del.Err()})
+			res.rejected = append(res.rejected, rejection{op: s.ko, err: s.del.Err()})
 			continue
 		}
 		if s.set != nil {
 			if err := s.set.Err(); err != nil {
-				res.rejected = append(res.rejected, rejection{ko: s.ko, err: err})
+				res.rejected = append(res.rejected, rejection{op: s.ko, err: err})
 				continue
 			}
 			res.acked = append(res.acked, s.ko.port)
@@ -232,7 +205,7 @@ func (w *redisWriter) try(ctx context.Context, b *batch) (*result, error) {
 
 // deleteStale deletes the STATE_DB PORT_TABLE entries that a portsyncd wrote
 // (they have netdev_oper_status) for SONiC port names not in present.
-func (w *redisWriter) deleteStale(ctx context.Context, present map[string]bool) ([]string, error) {
+func (w *redisIO) deleteStale(ctx context.Context, present map[string]bool) ([]string, error) {
 	state := w.dbs.State
 	prefix := state.Key(sonicdb.PortTable, "")
 	var candidates []string
@@ -277,12 +250,15 @@ return 0
 
 // probeRestarts makes each client connect again after a failure, so that a
 // server that restarted is noticed even by a client this batch did not use
-// (APPL_DB and STATE_DB often share one server).
-func (w *redisWriter) probeRestarts(ctx context.Context, res *result) {
+// (APPL_DB and STATE_DB often share one server). A ping that fails leaves
+// the question for the next probe.
+func (w *redisIO) probeRestarts(ctx context.Context, res *result) error {
 	for _, db := range []*sonicdb.DB{w.dbs.Appl, w.dbs.State} {
 		// A first ping may meet a pooled connection the server closed.
 		if db.Client.Ping(ctx).Err() != nil {
-			db.Client.Ping(ctx)
+			if err := db.Client.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("dbwriter: ping %s: %w", db.Name, err)
+			}
 		}
 	}
 	if w.dbs.State.Restarted() {
@@ -291,4 +267,5 @@ func (w *redisWriter) probeRestarts(ctx context.Context, res *result) {
 	if w.dbs.Appl.Restarted() {
 		res.applRestarted = true
 	}
+	return nil
 }

@@ -6,26 +6,58 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
-// portTableEvent is a keyspace event of APPL_DB PORT_TABLE:<port>, sent by
-// the watch goroutine to its actor.
-type portTableEvent struct {
-	owner *writer
-	port  string
-	gone  bool // the entry was removed (del, expired, evicted, renamed away)
+// portTableEvents gathers the keyspace events of APPL_DB PORT_TABLE that the
+// watch goroutine received and its actor has not taken yet: per port, the
+// newest says whether the entry was removed (del, expired, evicted, renamed
+// away). However fast events come, one portTableNews at a time waits in the
+// mailbox, and the set is bounded by the keys of the table.
+type portTableEvents struct {
+	mu     sync.Mutex
+	byPort map[string]bool
+	posted bool
 }
+
+// add records an event; it reports whether the actor is to be told.
+func (e *portTableEvents) add(port string, gone bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.byPort == nil {
+		e.byPort = make(map[string]bool)
+	}
+	e.byPort[port] = gone
+	tell := !e.posted
+	e.posted = true
+	return tell
+}
+
+// take hands the actor what was gathered.
+func (e *portTableEvents) take() map[string]bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	got := e.byPort
+	e.byPort, e.posted = nil, false
+	return got
+}
+
+// portTableNews tells the actor that portTableEvents has events.
+type portTableNews struct{ owner *stateWriter }
 
 // watchState is sent by the watch goroutine to its actor when keyspace
 // events start or stop coming.
 type watchState struct {
-	owner  *writer
+	owner  *stateWriter
 	on     bool
 	reason string
 }
+
+func (*portTableNews) Essential() {}
+func (*watchState) Essential()    {}
 
 // removals are the keyspace events after which the key may not exist. hdel
 // is one: it may have removed the last field (Redis then also sends del,
@@ -50,7 +82,7 @@ func keyspaceEnabled(ctx context.Context, appl *sonicdb.DB) (bool, error) {
 // all. A lost subscription is reported, then made again (the actor checks
 // everything it holds, since events may have been missed). Without
 // notifications it asks the server again every recheck interval.
-func (w *writer) watchLoop(ctx context.Context, appl *sonicdb.DB) {
+func (w *stateWriter) watchLoop(ctx context.Context, appl *sonicdb.DB) {
 	prefix := "__keyspace@" + strconv.Itoa(appl.ID) + "__:" + appl.Key(sonicdb.PortTable, "")
 	report := func(on bool, reason string) { w.root.Send(w.self, &watchState{owner: w, on: on, reason: reason}) }
 	backoff := minRetry
@@ -80,7 +112,7 @@ var errNotifyOff = errors.New("notify-keyspace-events lacks K with A or h and g"
 
 // watchOnce subscribes and forwards events until the subscription fails;
 // subscribed runs once the server confirmed it.
-func (w *writer) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix string, subscribed func()) error {
+func (w *stateWriter) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix string, subscribed func()) error {
 	on, err := keyspaceEnabled(ctx, appl)
 	if err != nil {
 		return err
@@ -106,6 +138,8 @@ func (w *writer) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix string,
 		if !ok {
 			continue
 		}
-		w.root.Send(w.self, &portTableEvent{owner: w, port: port, gone: removals[m.Payload]})
+		if w.events.add(port, removals[m.Payload]) {
+			w.root.Send(w.self, &portTableNews{owner: w})
+		}
 	}
 }

@@ -221,13 +221,15 @@ func (s *Sockets) Discard() (int, error) {
 // Only the kernel feeds portsyncd: a datagram whose sender is not the kernel
 // (nl_pid != 0) is dropped and counted (see TakeForged), unread.
 //
+// woke is called once the wait is over, before fn.
+//
 // The wait parks in the Go netpoller, so a read deadline on the listen
 // socket ends it with an error matching os.ErrDeadlineExceeded, and Close
 // with another error. ReadBatch reports an overrun (ENOBUFS: the kernel
 // dropped events) as overrun, not as an error. A datagram it cannot walk,
 // or one larger than buf, ends the batch with an error matching
 // ErrMalformed, after fn has seen the messages before it.
-func (s *Sockets) ReadBatch(buf []byte, max int, fn func(typ uint16, data []byte)) (overrun bool, err error) {
+func (s *Sockets) ReadBatch(buf []byte, max int, woke func(), fn func(typ uint16, data []byte)) (overrun bool, err error) {
 	raw, err := s.listen.SyscallConn()
 	if err != nil {
 		return false, fmt.Errorf("netlinkrx: read listen socket: %w", err)
@@ -244,6 +246,11 @@ func (s *Sockets) ReadBatch(buf []byte, max int, fn func(typ uint16, data []byte
 				// Nothing taken yet: wait in the netpoller. Else the
 				// batch is what was queued.
 				return read > 0
+			}
+			if read == 0 {
+				woke() // no more waiting in this call
+			}
+			switch {
 			case err == unix.ENOBUFS:
 				overrun = true
 				return true

@@ -116,7 +116,7 @@ func (w *netnsWorld) readUntil(t *testing.T, cond func(messages.LinkEvent) bool)
 	var events []messages.LinkEvent
 	for {
 		found := false
-		overrun, err := w.socks.ReadBatch(buf, maxQueuedReads, func(typ uint16, data []byte) {
+		overrun, err := w.socks.ReadBatch(buf, maxQueuedReads, func() {}, func(typ uint16, data []byte) {
 			ev, err := dec.Decode(typ, data)
 			if err != nil {
 				t.Errorf("decode type %d: %v", typ, err)
@@ -204,7 +204,7 @@ func TestReadBatchTakesQueued(t *testing.T) {
 	buf := make([]byte, 64<<10)
 	count := func(max int) int {
 		n := 0
-		if _, err := w.socks.ReadBatch(buf, max, func(uint16, []byte) { n++ }); err != nil {
+		if _, err := w.socks.ReadBatch(buf, max, func() {}, func(uint16, []byte) { n++ }); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -223,7 +223,7 @@ func TestReadBatchDeadlineWakes(t *testing.T) {
 	w := newNetnsWorld(t)
 	res := make(chan error, 1)
 	go func() {
-		_, err := w.socks.ReadBatch(make([]byte, 4096), 1, func(uint16, []byte) {})
+		_, err := w.socks.ReadBatch(make([]byte, 4096), 1, func() {}, func(uint16, []byte) {})
 		res <- err
 	}()
 	w.socks.listen.SetReadDeadline(time.Now())

@@ -10,7 +10,7 @@
 //
 // The actor is a thin shell over one Core: it takes LinkBatches from
 // netlinkrx and acknowledgements from dbwriter, and sends dbwriter one
-// StateOps per batch. It runs on its sender's goroutine (actors.Inline).
+// StateOps per batch. It runs on its pipeline's actors.Loop.
 //
 // It never does I/O: not netlink (netlinkrx) and not Redis (dbwriter).
 package portstate

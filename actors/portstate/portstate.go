@@ -28,47 +28,44 @@ type Stats struct {
 type Config struct {
 	Writer  *actor.PID // dbwriter: receives StateOps
 	Netlink *actor.PID // netlinkrx: asked for a dump after a restart
-	Credits *messages.Credits
 	Start   Start
 	Logger  *slog.Logger
 	Stats   *Stats
 }
 
-// New returns the props of the portstate actor. It runs on the goroutine of
-// whoever sends to it (actors.Inline): deciding costs no goroutine hand-off.
+// New returns the props of the portstate actor. It is to run on its
+// pipeline's actors.Loop, with netlinkrx and dbwriter: deciding costs no
+// goroutine hand-off.
 func New(cfg Config) *actor.Props {
 	var incarnations atomic.Uint64
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &shell{cfg: cfg, restarted: incarnations.Add(1) > 1}
-	}, actor.WithDispatcher(actors.Inline))
+		return &portActor{cfg: cfg, restarted: incarnations.Add(1) > 1}
+	})
 }
 
-// shell feeds the core and carries out its effects.
-type shell struct {
+// portActor feeds the core and carries out its effects.
+type portActor struct {
 	cfg       Config
 	core      *Core
 	restarted bool
 }
 
-func (s *shell) Receive(ctx actor.Context) {
+func (s *portActor) Receive(ctx actor.Context) {
 	defer actors.Rethrow()
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		s.core = NewCore(s.cfg.Start)
 		if s.restarted {
 			// A restarted portstate trusts nothing it had: it drops live
-			// events until a complete dump has rebuilt every port, and takes
-			// back the credits of batches its predecessor held.
+			// events until a complete dump has rebuilt every port.
 			s.cfg.Stats.Restarts.Add(1)
 			s.core.AwaitResync()
-			s.cfg.Credits.Reset()
 			ctx.Send(s.cfg.Netlink, &messages.ResyncRequest{Reason: "portstate restarted"})
 		}
 		s.publish()
 	case *messages.LinkBatch:
-		fx := s.core.Batch(msg, nil)
-		s.cfg.Credits.Release()
-		s.carryOut(ctx, msg, &fx)
+		effects := s.core.Batch(msg, nil)
+		s.carryOut(ctx, msg, &effects)
 	case *messages.StateWritten:
 		if s.core.Written(msg.Ports) {
 			ctx.Send(s.cfg.Writer, &messages.StateOps{InitDone: true})
@@ -95,7 +92,7 @@ func (s *shell) Receive(ctx actor.Context) {
 	}
 }
 
-func (s *shell) carryOut(ctx actor.Context, b *messages.LinkBatch, fx *Effects) {
+func (s *portActor) carryOut(ctx actor.Context, b *messages.LinkBatch, fx *Effects) {
 	st, log := s.cfg.Stats, s.cfg.Logger
 	st.Events.Add(uint64(len(b.Events)))
 	for r, n := range fx.Ignored {
@@ -122,7 +119,7 @@ func (s *shell) carryOut(ctx actor.Context, b *messages.LinkBatch, fx *Effects) 
 
 // logEvents logs every event of a batch at DEBUG, with the time from the
 // kernel read to the decision.
-func (s *shell) logEvents(b *messages.LinkBatch) {
+func (s *portActor) logEvents(b *messages.LinkBatch) {
 	latency := time.Since(b.Received).Microseconds()
 	for i := range b.Events {
 		ev := &b.Events[i]
@@ -137,7 +134,7 @@ func (s *shell) logEvents(b *messages.LinkBatch) {
 }
 
 // publish makes the core's gauges readable from other goroutines.
-func (s *shell) publish() {
+func (s *portActor) publish() {
 	s.cfg.Stats.Pending.Store(int64(len(s.core.pending)))
 	s.cfg.Stats.Links.Store(int64(s.core.Links()))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/messages"
 )
 
@@ -35,42 +36,42 @@ func (c collector) next(t *testing.T) any {
 	}
 }
 
-type shellEnv struct {
+type actorEnv struct {
 	root            *actor.RootContext
 	pid             *actor.PID
 	writer, netlink collector
-	credits         *messages.Credits
 	stats           *Stats
 }
 
-func newShell(t *testing.T, st Start) *shellEnv {
+func newActor(t *testing.T, st Start) *actorEnv {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
-	e := &shellEnv{root: system.Root, writer: make(collector, 16), netlink: make(collector, 16),
-		credits: messages.NewCredits(4), stats: &Stats{}}
+	e := &actorEnv{root: system.Root, writer: make(collector, 16), netlink: make(collector, 16), stats: &Stats{}}
 	w := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor { return e.writer }))
 	n := e.root.Spawn(actor.PropsFromProducer(func() actor.Actor { return e.netlink }))
-	e.pid = e.root.Spawn(New(Config{Writer: w, Netlink: n, Credits: e.credits, Start: st, Logger: log, Stats: e.stats}))
-	t.Cleanup(func() { system.Shutdown() })
+	loop := actors.NewLoop()
+	onLoop, _ := loop.Option(actors.DefaultMailboxLimit)
+	e.pid = e.root.Spawn(New(Config{Writer: w, Netlink: n, Start: st, Logger: log, Stats: e.stats}).Configure(onLoop))
+	t.Cleanup(func() {
+		e.root.StopFuture(e.pid).Wait()
+		loop.Close(time.Second)
+		system.Shutdown()
+	})
 	return e
 }
 
-func (e *shellEnv) batch(b *messages.LinkBatch) {
-	e.credits.Acquire(nil)
+func (e *actorEnv) batch(b *messages.LinkBatch) {
 	e.root.Send(e.pid, b)
 }
 
-func TestShellCarriesOutTheCore(t *testing.T) {
-	e := newShell(t, Start{Pending: []string{"Ethernet0"}})
+func TestActorCarriesOutTheCore(t *testing.T) {
+	e := newActor(t, Start{Pending: []string{"Ethernet0"}})
 	e.batch(&messages.LinkBatch{Events: []messages.LinkEvent{
 		newlink(10, "Ethernet0", upRunning, 9100), newlink(3, "eth0", upRunning, 1500)}})
 	got := e.writer.next(t).(*messages.StateOps)
 	if diff := cmp.Diff(&messages.StateOps{Ops: []messages.PortOp{set("Ethernet0", true, true, 9100)}}, got); diff != "" {
 		t.Errorf("StateOps (-want +got):\n%s", diff)
-	}
-	if e.credits.InUse() != 0 {
-		t.Errorf("credit not returned: %d in use", e.credits.InUse())
 	}
 	if e.stats.Events.Load() != 2 || e.stats.Ignored[ReasonName].Load() != 1 || e.stats.Pending.Load() != 1 {
 		t.Errorf("stats: events %d ignored(name) %d pending %d", e.stats.Events.Load(), e.stats.Ignored[ReasonName].Load(), e.stats.Pending.Load())
@@ -111,8 +112,8 @@ func TestShellCarriesOutTheCore(t *testing.T) {
 	}
 }
 
-func TestShellRestartAsksForADumpAndWaitsForIt(t *testing.T) {
-	e := newShell(t, Start{})
+func TestActorRestartAsksForADumpAndWaitsForIt(t *testing.T) {
+	e := newActor(t, Start{})
 	e.root.Send(e.pid, &messages.InjectFault{Target: "portstate"})
 	if diff := cmp.Diff(&messages.ResyncRequest{Reason: "portstate restarted"}, e.netlink.next(t)); diff != "" {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
@@ -126,8 +127,5 @@ func TestShellRestartAsksForADumpAndWaitsForIt(t *testing.T) {
 	got := e.writer.next(t).(*messages.StateOps)
 	if diff := cmp.Diff([]messages.PortOp{forced(set("Ethernet0", false, false, 9100))}, got.Ops); diff != "" {
 		t.Errorf("first ops after the restart (-want +got):\n%s", diff)
-	}
-	if e.credits.InUse() != 0 {
-		t.Errorf("credits in use after the restart: %d", e.credits.InUse())
 	}
 }

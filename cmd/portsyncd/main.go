@@ -145,7 +145,6 @@ func run(args []string, stderr io.Writer) int {
 		RestartWindow:    *restartWindow,
 		MaxBackoff:       *maxBackoff,
 		PortTableRecheck: *recheck,
-		Credits:          256,
 		Watchdog:         2 * time.Second,
 		DrainTimeout:     1500 * time.Millisecond,
 		MetricsAddr:      *metricsAddr,
