@@ -67,6 +67,12 @@ func sampleProc(pid int) (procSample, error) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	p.CPU = time.Duration(ut+st) * 10 * time.Millisecond // CLK_TCK is 100
+	if ns, ok := schedstatCPU(pid); ok {
+		// The scheduler's own count, in nanoseconds: at 100 events a
+		// second the 10 ms ticks above would be most of the figure's
+		// error.
+		p.CPU = ns
+	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return p, err
@@ -82,6 +88,29 @@ func sampleProc(pid int) (procSample, error) {
 	}
 	p.Drops, p.Queued, err = netlinkDrops(pid)
 	return p, err
+}
+
+// schedstatCPU sums the time on CPU of every live thread of pid, from
+// /proc/PID/task/*/schedstat (first field, nanoseconds).
+func schedstatCPU(pid int) (time.Duration, bool) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum int64
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, false
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		sum += ns
+	}
+	return time.Duration(sum), len(tasks) > 0
 }
 
 // statusKB returns the first number after key in a /proc status file.
