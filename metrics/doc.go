@@ -14,7 +14,9 @@
 // (DefaultAddr) and stops with its context.
 //
 // Names follow Prometheus conventions: the portsyncd_ prefix, base units
-// (seconds, bytes) in the name, _total on counters. The Grafana dashboard in
-// packaging/grafana queries only names this package defines; a test keeps
-// the two in step.
+// (seconds, bytes) in the name, _total on counters. The registry also holds
+// client_golang's stock Go and process collectors (go_*, process_*). The
+// Grafana dashboard in packaging/grafana and the alerting rules in
+// packaging/prometheus query only names this registry has; tests keep them
+// in step, and check that every query aggregates by instance.
 package metrics

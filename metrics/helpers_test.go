@@ -12,6 +12,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/sonic-go/portsyncd/actors/kstats"
 )
@@ -25,7 +26,13 @@ type state struct {
 	sample   *kstats.Sample
 	restarts map[string]uint64
 	mailbox  map[string]int
+	ready    bool
+	logDrops uint64
 }
+
+// testBuild is the Build of every state's sources: unlike the other
+// sources it is a value, fixed when the metrics are made.
+var testBuild = BuildInfo{Version: "v1.2.3", Commit: "0123abcd", GoVersion: "go1.26.0"}
 
 func (s *state) set(f func(*state)) {
 	s.mu.Lock()
@@ -36,12 +43,15 @@ func (s *state) set(f func(*state)) {
 func (s *state) sources() Sources {
 	lock := func() func() { s.mu.Lock(); return s.mu.Unlock }
 	return Sources{
-		Netlink:  func() NetlinkCounters { defer lock()(); return s.netlink },
-		Ports:    func() PortCounters { defer lock()(); return s.ports },
-		Writer:   func() WriterCounters { defer lock()(); return s.writer },
-		Kstats:   func() *kstats.Sample { defer lock()(); return s.sample },
-		Restarts: func() map[string]uint64 { defer lock()(); return s.restarts },
-		Mailbox:  func() map[string]int { defer lock()(); return s.mailbox },
+		Netlink:         func() NetlinkCounters { defer lock()(); return s.netlink },
+		Ports:           func() PortCounters { defer lock()(); return s.ports },
+		Writer:          func() WriterCounters { defer lock()(); return s.writer },
+		Kstats:          func() *kstats.Sample { defer lock()(); return s.sample },
+		Restarts:        func() map[string]uint64 { defer lock()(); return s.restarts },
+		Mailbox:         func() map[string]int { defer lock()(); return s.mailbox },
+		Ready:           func() bool { defer lock()(); return s.ready },
+		LogLinesDropped: func() uint64 { defer lock()(); return s.logDrops },
+		Build:           testBuild,
 	}
 }
 
@@ -84,7 +94,7 @@ func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %s", resp.Status)
 	}
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)
@@ -93,10 +103,14 @@ func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 }
 
 // series flattens the counters and gauges of fams to "name{k=v,...}" ->
-// value, labels sorted by name.
+// value, labels sorted by name. Only portsyncd's own families are kept: the
+// stock go_* and process_* ones move on their own between scrapes.
 func series(fams map[string]*dto.MetricFamily) map[string]float64 {
 	out := make(map[string]float64)
 	for name, f := range fams {
+		if !strings.HasPrefix(name, "portsyncd_") {
+			continue
+		}
 		for _, m := range f.GetMetric() {
 			var v float64
 			switch f.GetType() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics is portsyncd's Prometheus registry: collectors that read Sources
@@ -15,8 +16,9 @@ type Metrics struct {
 	batchSize prometheus.Histogram
 }
 
-// New returns the metrics of src, in a registry of their own (no Go or
-// process collectors: kstats provides those figures).
+// New returns the metrics of src, in a registry of their own that also holds
+// client_golang's Go and process collectors (go_*, process_*: what stock
+// dashboards and alerts query). kstats adds only what those cannot give.
 func New(src Sources) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -32,7 +34,9 @@ func New(src Sources) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 		}),
 	}
-	m.reg.MustRegister(m.latency, m.batchSize, newCollector(src))
+	m.reg.MustRegister(m.latency, m.batchSize, newCollector(src),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -72,9 +76,9 @@ type collector struct {
 
 	writes, deletes, staleDeletes, coalesced, unchanged, roundTrips, redisErrors, redisRestarts *prometheus.Desc
 
-	restarts, mailbox *prometheus.Desc
+	restarts, mailbox, ready, logDropped, buildInfo *prometheus.Desc
 
-	sockDrops, sockQueued, rcvbuf, ctxSwitches, faults, cpu, rss, threads, goroutines, sampledAt *prometheus.Desc
+	sockDrops, sockQueued, rcvbuf, ctxSwitches, faults, sampledAt *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -110,15 +114,15 @@ func newCollector(src Sources) *collector {
 		restarts: desc("portsyncd_actor_restarts_total", "Actor restarts since start-up, by actor.", "actor"),
 		mailbox:  desc("portsyncd_actor_mailbox_depth", "Messages waiting in an actor's mailbox.", "actor"),
 
+		ready:      desc("portsyncd_ready", "1 when /readyz answers 200: start-up dump in STATE_DB, Redis reachable, PortInitDone sent."),
+		logDropped: desc("portsyncd_log_lines_dropped_total", "Log lines the syslog or journal queue dropped: the destination was slow or gone."),
+		buildInfo:  desc("portsyncd_build_info", "Always 1; the labels name the running binary.", "version", "commit", "goversion"),
+
 		sockDrops:   desc("portsyncd_netlink_socket_drops_total", "Messages the kernel dropped for a full receive buffer, per netlink socket of the process.", "inode", "protocol"),
 		sockQueued:  desc("portsyncd_netlink_socket_queued_bytes", "Bytes queued in a netlink socket's receive buffer, not yet read.", "inode", "protocol"),
 		rcvbuf:      desc("portsyncd_netlink_receive_buffer_bytes", "Receive buffer the kernel granted the listen socket (SO_RCVBUF read back)."),
 		ctxSwitches: desc("portsyncd_process_context_switches_total", "Context switches of every thread of the process, by kind.", "kind"),
 		faults:      desc("portsyncd_process_page_faults_total", "Page faults of the process, by kind: minor (no I/O), major (read from disk).", "kind"),
-		cpu:         desc("portsyncd_process_cpu_seconds_total", "CPU time of the process, by mode.", "mode"),
-		rss:         desc("portsyncd_process_resident_memory_bytes", "Resident set size of the process."),
-		threads:     desc("portsyncd_process_threads", "OS threads of the process."),
-		goroutines:  desc("portsyncd_goroutines", "Goroutines of the process."),
 		sampledAt:   desc("portsyncd_kstats_sample_timestamp_seconds", "When the kernel figures were sampled, as a Unix time."),
 	}
 }
@@ -129,8 +133,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.events, c.batches, c.overruns, c.resyncs, c.decodeErrors, c.forged, c.inFlight,
 		c.ignored, c.renames, c.vanished, c.known, c.pending, c.heldBack, c.configDone, c.initDone,
 		c.writes, c.deletes, c.staleDeletes, c.coalesced, c.unchanged, c.roundTrips, c.redisErrors, c.redisRestarts,
-		c.restarts, c.mailbox,
-		c.sockDrops, c.sockQueued, c.rcvbuf, c.ctxSwitches, c.faults, c.cpu, c.rss, c.threads, c.goroutines, c.sampledAt,
+		c.restarts, c.mailbox, c.ready, c.logDropped, c.buildInfo,
+		c.sockDrops, c.sockQueued, c.rcvbuf, c.ctxSwitches, c.faults, c.sampledAt,
 	} {
 		ch <- d
 	}
@@ -201,6 +205,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.mailbox, float64(n), actor)
 		}
 	}
+	if c.src.Ready != nil {
+		gauge(c.ready, bool01(c.src.Ready()))
+	}
+	if c.src.LogLinesDropped != nil {
+		counter(c.logDropped, c.src.LogLinesDropped())
+	}
+	if b := c.src.Build; b != (BuildInfo{}) {
+		gauge(c.buildInfo, 1, b.Version, b.Commit, b.GoVersion)
+	}
 	if c.src.Kstats != nil {
 		if s := c.src.Kstats(); s != nil {
 			for _, so := range s.Sockets {
@@ -213,11 +226,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(c.ctxSwitches, s.InvoluntaryCtxtSwitches, "involuntary")
 			counter(c.faults, s.MinorFaults, "minor")
 			counter(c.faults, s.MajorFaults, "major")
-			ch <- prometheus.MustNewConstMetric(c.cpu, prometheus.CounterValue, s.UserCPU.Seconds(), "user")
-			ch <- prometheus.MustNewConstMetric(c.cpu, prometheus.CounterValue, s.SystemCPU.Seconds(), "system")
-			gauge(c.rss, float64(s.RSS))
-			gauge(c.threads, float64(s.Threads))
-			gauge(c.goroutines, float64(s.Goroutines))
 			gauge(c.sampledAt, float64(s.Time.UnixNano())/1e9)
 		}
 	}

@@ -5,7 +5,9 @@ import "github.com/sonic-go/portsyncd/actors/kstats"
 // Sources are where the metrics come from: functions called at each scrape,
 // from the HTTP server's goroutine, so each must be safe to call
 // concurrently with the actors (read atomics, never ask an actor). A nil
-// source leaves its metrics out of the scrape.
+// source leaves its metrics out of the scrape. Every field must be filled
+// by the daemon: TestEverySourceFieldExported fails when a field's figure
+// does not reach a scrape, but only the wiring can pass the figure in.
 type Sources struct {
 	Netlink func() NetlinkCounters
 	Ports   func() PortCounters
@@ -19,6 +21,27 @@ type Sources struct {
 	Restarts func() map[string]uint64
 	// Mailbox returns the messages waiting in each actor's mailbox.
 	Mailbox func() map[string]int
+	// Ready reports what /readyz reports (Readiness.Ready: the start-up
+	// dump in STATE_DB, Redis reachable, PortInitDone sent), read from
+	// atomics: unlike the ReadyFunc it never asks portstate for the
+	// pending ports.
+	Ready func() bool
+	// LogLinesDropped returns the log lines the syslog and journal queues
+	// dropped since start-up because their destination was slow or gone
+	// (logging.Dropped). It must only grow.
+	LogLinesDropped func() uint64
+	// Build names the running binary. The zero value leaves
+	// portsyncd_build_info out.
+	Build BuildInfo
+}
+
+// BuildInfo names the running binary, exported as the labels of
+// portsyncd_build_info (whose value is always 1), so that a query can join
+// any series with the version that produced it.
+type BuildInfo struct {
+	Version   string // the release (-ldflags -X main.version) or the module version
+	Commit    string // the VCS revision the build recorded; empty when none
+	GoVersion string // runtime.Version() of the build
 }
 
 // NetlinkCounters are netlinkrx's figures. Counters count since start-up

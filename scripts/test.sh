@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, vet, unit and integration tests (race detector
 # on), and each fuzz target for a bounded time. Integration tests need root;
-# redis-server, iproute2 and systemd (for systemd-analyze) are installed
-# when missing.
+# redis-server, iproute2, systemd (for systemd-analyze) and prometheus (for
+# promtool) are installed when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v promtool >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
 	echo "== installing ${missing[*]}"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

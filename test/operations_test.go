@@ -163,8 +163,11 @@ func TestIntegrationOperations(t *testing.T) {
 	if after["portsyncd_port_init_done_sent"] != 1 || after["portsyncd_ports_pending"] != 0 {
 		t.Errorf("init done %v pending %v, want 1 and 0", after["portsyncd_port_init_done_sent"], after["portsyncd_ports_pending"])
 	}
-	if after["portsyncd_process_resident_memory_bytes"] <= 0 {
+	if after[`portsyncd_process_page_faults_total{kind="minor"}`] <= 0 {
 		t.Errorf("no kstats figures in /metrics")
+	}
+	if after["process_resident_memory_bytes"] <= 0 || after["go_goroutines"] <= 0 {
+		t.Errorf("no process or Go collector figures in /metrics")
 	}
 	if code, body := get(t, c, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d %s", code, body)

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,12 +156,17 @@ func (e *env) watchKeyspace() func() []string {
 		e.t.Fatal(err)
 	}
 	ch := ps.Channel(redis.WithChannelSize(4096))
+	// A snapshot writes a marker key and waits for its event: Redis emits
+	// events in the order it runs commands, so every event of a command run
+	// before the snapshot has arrived by then.
+	const marker = "portsyncd-test:marker:"
 	got := make(chan []string)
-	req := make(chan struct{})
+	req := make(chan string)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		var seq []string
+		var awaited string
 		for {
 			select {
 			case m, ok := <-ch:
@@ -168,9 +174,19 @@ func (e *env) watchKeyspace() func() []string {
 					return
 				}
 				db, key, _ := strings.Cut(strings.TrimPrefix(m.Channel, "__keyspace@"), "__:")
+				if strings.HasPrefix(key, marker) {
+					if key == awaited {
+						select {
+						case got <- append([]string(nil), seq...):
+						case <-ctx.Done():
+							return
+						}
+						awaited = ""
+					}
+					continue
+				}
 				seq = append(seq, db+":"+key+":"+m.Payload)
-			case <-req:
-				got <- append([]string(nil), seq...)
+			case awaited = <-req:
 			case <-ctx.Done():
 				return
 			}
@@ -181,10 +197,22 @@ func (e *env) watchKeyspace() func() []string {
 		ps.Close()
 		<-done
 	})
+	snapshots := 0
 	return func() []string {
-		time.Sleep(200 * time.Millisecond) // let the last notifications arrive
-		req <- struct{}{}
-		return <-got
+		e.t.Helper()
+		snapshots++
+		key := fmt.Sprintf("%s%d", marker, snapshots)
+		req <- key
+		if err := e.appl.HSet(ctx, key, "n", snapshots).Err(); err != nil {
+			e.t.Fatal(err)
+		}
+		select {
+		case seq := <-got:
+			return seq
+		case <-time.After(waitFor):
+			e.t.Fatalf("no keyspace event for %s", key)
+			return nil
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package dbwriter
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,17 +135,5 @@ func TestMTUString(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestMTUStringsTable checks every cached entry, not only those above.
-func TestMTUStringsTable(t *testing.T) {
-	if len(mtuStrings) == 0 {
-		t.Fatal("no MTU is cached")
-	}
-	for mtu, s := range mtuStrings {
-		if want := strconv.FormatUint(uint64(mtu), 10); s != want {
-			t.Errorf("mtuStrings[%d] = %q, want %q", mtu, s, want)
-		}
 	}
 }

@@ -59,9 +59,6 @@ func New(cfg Config) *actor.Props {
 	if cfg.parse.netlink == nil {
 		cfg.parse.netlink = defaultParsers.netlink
 	}
-	if cfg.parse.status == nil {
-		cfg.parse.status = defaultParsers.status
-	}
 	if cfg.parse.stat == nil {
 		cfg.parse.stat = defaultParsers.stat
 	}
@@ -169,10 +166,5 @@ func (k *sampler) dump() map[string]any {
 	st["ctxt_switches_involuntary"] = s.InvoluntaryCtxtSwitches
 	st["page_faults_minor"] = s.MinorFaults
 	st["page_faults_major"] = s.MajorFaults
-	st["cpu_user_seconds"] = s.UserCPU.Seconds()
-	st["cpu_system_seconds"] = s.SystemCPU.Seconds()
-	st["rss_bytes"] = s.RSS
-	st["threads"] = s.Threads
-	st["goroutines"] = s.Goroutines
 	return st
 }

@@ -133,19 +133,11 @@ func TestActorSamplesThisProcess(t *testing.T) {
 		t.Errorf("RcvBuf = %d, want %d from the RcvBuf func", s.RcvBuf, rcvbuf)
 	}
 	// Every counter was read before the rusage above: none may exceed it.
-	// /proc/self/stat counts in 10 ms ticks and truncates.
 	if s.MinorFaults == 0 || s.MinorFaults > uint64(ru.Minflt) || s.MajorFaults > uint64(ru.Majflt) {
 		t.Errorf("faults minor %d major %d; rusage afterwards: %d, %d", s.MinorFaults, s.MajorFaults, ru.Minflt, ru.Majflt)
 	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	if got := s.UserCPU + s.SystemCPU; got > cpu+10*time.Millisecond {
-		t.Errorf("CPU %v; rusage afterwards: %v", got, cpu)
-	}
 	if s.VoluntaryCtxtSwitches == 0 || s.VoluntaryCtxtSwitches > uint64(ru.Nvcsw) || s.InvoluntaryCtxtSwitches > uint64(ru.Nivcsw) {
 		t.Errorf("ctxt switches %d/%d; rusage afterwards: %d/%d", s.VoluntaryCtxtSwitches, s.InvoluntaryCtxtSwitches, ru.Nvcsw, ru.Nivcsw)
-	}
-	if s.RSS < 1<<20 || s.Threads < 2 || s.Goroutines < 2 {
-		t.Errorf("RSS %d, threads %d, goroutines %d; want a Go test binary's (>= 1 MiB, >= 2, >= 2)", s.RSS, s.Threads, s.Goroutines)
 	}
 
 	if queued {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ErrFormat is wrapped by every parser error: the kernel's text was not in
@@ -116,87 +115,12 @@ func Own(socks []NetlinkSocket, inodes []uint64) []NetlinkSocket {
 	return own
 }
 
-// Status is what portsyncd reads from /proc/self/status.
-type Status struct {
-	RSS     uint64 // VmRSS, bytes
-	Threads int    // threads of the process
-	// The context switches of the thread group leader alone: the kernel
-	// reports the main thread's counts here, not the process's, so Sample
-	// takes its figures from getrusage instead.
-	MainVoluntaryCtxtSwitches    uint64
-	MainNonvoluntaryCtxtSwitches uint64
-}
-
-// ParseStatus parses /proc/<pid>/status. Every field of Status must be there.
-func ParseStatus(data []byte) (Status, error) {
-	var st Status
-	const (
-		haveRSS = 1 << iota
-		haveThreads
-		haveVol
-		haveNonvol
-		haveAll = haveRSS | haveThreads | haveVol | haveNonvol
-	)
-	have := 0
-	for line := range strings.Lines(string(data)) {
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		var err error
-		switch key {
-		case "VmRSS":
-			num, unit, _ := strings.Cut(val, " ")
-			if unit != "kB" {
-				return Status{}, fmt.Errorf("%w: /proc/self/status VmRSS: unit %q, want kB", ErrFormat, unit)
-			}
-			var kb uint64
-			kb, err = strconv.ParseUint(num, 10, 54)
-			st.RSS = kb << 10
-			have |= haveRSS
-		case "Threads":
-			st.Threads, err = strconv.Atoi(val)
-			have |= haveThreads
-		case "voluntary_ctxt_switches":
-			st.MainVoluntaryCtxtSwitches, err = strconv.ParseUint(val, 10, 64)
-			have |= haveVol
-		case "nonvoluntary_ctxt_switches":
-			st.MainNonvoluntaryCtxtSwitches, err = strconv.ParseUint(val, 10, 64)
-			have |= haveNonvol
-		}
-		if err != nil {
-			return Status{}, fmt.Errorf("%w: /proc/self/status %s: %w", ErrFormat, key, err)
-		}
-	}
-	if have != haveAll {
-		return Status{}, fmt.Errorf("%w: /proc/self/status: VmRSS, Threads or a ctxt_switches line missing", ErrFormat)
-	}
-	return st, nil
-}
-
-// UserHZ is the unit of the CPU times in /proc/<pid>/stat: the kernel
-// converts them to USER_HZ clock ticks, which is 100 on every architecture
-// Go supports on Linux (sysconf(_SC_CLK_TCK) returns this constant; it needs
-// no cgo to know it).
-const UserHZ = 100
-
 // Stat is what portsyncd reads from /proc/self/stat: counts for the whole
 // process, its exited threads included.
 type Stat struct {
 	MinorFaults uint64 // page faults served without I/O
 	MajorFaults uint64 // page faults that read from disk
-	UserTicks   uint64 // CPU time in user mode, clock ticks (UserHZ)
-	SystemTicks uint64 // CPU time in kernel mode, clock ticks (UserHZ)
 }
-
-// UserCPU returns the CPU time spent in user mode.
-func (s Stat) UserCPU() time.Duration { return ticks(s.UserTicks) }
-
-// SystemCPU returns the CPU time spent in kernel mode.
-func (s Stat) SystemCPU() time.Duration { return ticks(s.SystemTicks) }
-
-func ticks(n uint64) time.Duration { return time.Duration(n) * (time.Second / UserHZ) }
 
 // ParseStat parses /proc/<pid>/stat (proc(5)). The command name in
 // parentheses may itself hold spaces and parentheses, so fields are counted
@@ -212,11 +136,9 @@ func ParseStat(data []byte) (Stat, error) {
 	const (
 		minflt = 10 - 3
 		majflt = 12 - 3
-		utime  = 14 - 3
-		stime  = 15 - 3
 	)
-	if len(f) <= stime {
-		return Stat{}, fmt.Errorf("%w: /proc/self/stat: %d fields after the command name, want at least %d", ErrFormat, len(f), stime+1)
+	if len(f) <= majflt {
+		return Stat{}, fmt.Errorf("%w: /proc/self/stat: %d fields after the command name, want at least %d", ErrFormat, len(f), majflt+1)
 	}
 	var st Stat
 	for _, p := range []struct {
@@ -226,8 +148,6 @@ func ParseStat(data []byte) (Stat, error) {
 	}{
 		{&st.MinorFaults, minflt, "minflt"},
 		{&st.MajorFaults, majflt, "majflt"},
-		{&st.UserTicks, utime, "utime"},
-		{&st.SystemTicks, stime, "stime"},
 	} {
 		v, err := strconv.ParseUint(f[p.idx], 10, 64)
 		if err != nil {

@@ -3,7 +3,6 @@ package kstats
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,7 +13,6 @@ import (
 const (
 	procNetlink = "/proc/self/net/netlink"
 	procFD      = "/proc/self/fd"
-	procStatus  = "/proc/self/status"
 	procStat    = "/proc/self/stat"
 )
 
@@ -29,9 +27,6 @@ func read(rcvbuf func() int64) (sources, error) {
 	if src.fdTargets, err = fdTargets(procFD); err != nil {
 		return sources{}, err
 	}
-	if src.status, err = os.ReadFile(procStatus); err != nil {
-		return sources{}, fmt.Errorf("kstats: %w", err)
-	}
 	if src.stat, err = os.ReadFile(procStat); err != nil {
 		return sources{}, fmt.Errorf("kstats: %w", err)
 	}
@@ -43,7 +38,6 @@ func read(rcvbuf func() int64) (sources, error) {
 	if rcvbuf != nil {
 		src.rcvbuf = rcvbuf()
 	}
-	src.goroutines = runtime.NumGoroutine()
 	return src, nil
 }
 

@@ -26,38 +26,32 @@ type Sample struct {
 	VoluntaryCtxtSwitches   uint64
 	InvoluntaryCtxtSwitches uint64
 
+	// Page faults of every thread of the process, the exited ones
+	// included: minor ones are served without I/O, major ones read from
+	// disk (what --mlock prevents).
 	MinorFaults uint64
 	MajorFaults uint64
-	UserCPU     time.Duration
-	SystemCPU   time.Duration
-
-	RSS        uint64 // resident set, bytes
-	Threads    int    // OS threads
-	Goroutines int
 }
 
 // sources are the raw readings a Sample is built from, kept apart from the
 // system calls so that building is a pure function.
 type sources struct {
-	netlink    []byte   // /proc/net/netlink
-	fdTargets  []string // targets of /proc/self/fd links
-	status     []byte   // /proc/self/status
-	stat       []byte   // /proc/self/stat
-	nvcsw      uint64   // getrusage ru_nvcsw
-	nivcsw     uint64   // getrusage ru_nivcsw
-	rcvbuf     int64
-	goroutines int
+	netlink   []byte   // /proc/net/netlink
+	fdTargets []string // targets of /proc/self/fd links
+	stat      []byte   // /proc/self/stat
+	nvcsw     uint64   // getrusage ru_nvcsw
+	nivcsw    uint64   // getrusage ru_nivcsw
+	rcvbuf    int64
 }
 
 // parsers are the parsing functions build uses; tests replace one to make it
 // fail.
 type parsers struct {
 	netlink func([]byte) ([]NetlinkSocket, error)
-	status  func([]byte) (Status, error)
 	stat    func([]byte) (Stat, error)
 }
 
-var defaultParsers = parsers{netlink: ParseNetlink, status: ParseStatus, stat: ParseStat}
+var defaultParsers = parsers{netlink: ParseNetlink, stat: ParseStat}
 
 // build turns raw readings into a Sample.
 func build(now time.Time, src sources, p parsers) (*Sample, error) {
@@ -71,10 +65,6 @@ func build(now time.Time, src sources, p parsers) (*Sample, error) {
 			inodes = append(inodes, n)
 		}
 	}
-	status, err := p.status(src.status)
-	if err != nil {
-		return nil, err
-	}
 	stat, err := p.stat(src.stat)
 	if err != nil {
 		return nil, err
@@ -87,11 +77,6 @@ func build(now time.Time, src sources, p parsers) (*Sample, error) {
 		InvoluntaryCtxtSwitches: src.nivcsw,
 		MinorFaults:             stat.MinorFaults,
 		MajorFaults:             stat.MajorFaults,
-		UserCPU:                 stat.UserCPU(),
-		SystemCPU:               stat.SystemCPU(),
-		RSS:                     status.RSS,
-		Threads:                 status.Threads,
-		Goroutines:              src.goroutines,
 	}
 	for _, so := range s.Sockets {
 		s.NetlinkDrops += so.Drops

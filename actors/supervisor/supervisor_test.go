@@ -2,10 +2,10 @@ package supervisor
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,14 +38,14 @@ func TestRecordCountsWithinTheWindow(t *testing.T) {
 	}
 }
 
-// failing is a child that panics on InjectFault and counts its starts.
-type failing struct{ starts *int32 }
+// failing is a child that panics on InjectFault and says when it starts.
+type failing struct{ started chan<- struct{} }
 
 func (f failing) Receive(ctx actor.Context) {
 	defer actors.Rethrow()
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		*f.starts++
+		f.started <- struct{}{}
 	case *messages.InjectFault:
 		actors.Fail(m)
 	}
@@ -57,50 +57,50 @@ func TestSupervisorRestartsThenGivesUp(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return log }))
 	defer system.Shutdown()
-	var mu sync.Mutex
-	var gaveUp error
-	var starts int32
+	gaveUp := make(chan error, 1)
+	started := make(chan struct{}, 8)
 	child := make(chan *actor.PID, 1)
 	restarts := &Restarts{}
-	policy := Policy{MaxRestarts: 2, Window: time.Minute, Logger: log, GiveUp: func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		gaveUp = err
-	}}
+	policy := Policy{MaxRestarts: 2, Window: time.Minute, Logger: log, GiveUp: func(err error) { gaveUp <- err }}
 	system.Root.Spawn(New(policy, restarts, func(ctx actor.Context) error {
-		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return failing{&starts} }), "child")
+		pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return failing{started} }), "child")
 		child <- pid
 		return err
 	}))
 	pid := <-child
-	for i := 0; i < 3; i++ {
-		system.Root.Send(pid, &messages.InjectFault{Target: "child"})
-		// Let the restart happen before the next fault; not a timing
-		// assertion: the count is checked below.
-		time.Sleep(50 * time.Millisecond)
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-started:
+		case err := <-gaveUp:
+			t.Fatalf("gave up (%v) waiting for the child's %s", err, what)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the child's %s never came", what)
+		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		err := gaveUp
-		mu.Unlock()
-		if err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the supervisor never gave up")
-		}
-		time.Sleep(10 * time.Millisecond)
+	wait("start")
+	for i := range 2 {
+		system.Root.Send(pid, &messages.InjectFault{Target: "child"})
+		wait(fmt.Sprintf("restart %d", i+1))
+	}
+	system.Root.Send(pid, &messages.InjectFault{Target: "child"})
+	var err error
+	select {
+	case err = <-gaveUp:
+	case <-started:
+		t.Fatal("the child restarted a third time; want the supervisor to give up")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the supervisor never gave up")
 	}
 	if got := restarts.ByActor()[pid.Id]; got != 2 {
 		t.Errorf("restarts of %s = %d, want 2", pid.Id, got)
 	}
 	var pe *actors.Panic
-	if errors.As(gaveUp, &pe) {
-		t.Errorf("gave up with the panic itself, want a supervisor error: %v", gaveUp)
+	if errors.As(err, &pe) {
+		t.Errorf("gave up with the panic itself, want a supervisor error: %v", err)
 	}
-	if want := "3 actor restarts within 1m0s, last " + pid.Id; !strings.Contains(gaveUp.Error(), want) {
-		t.Errorf("gave up with %q, want it to say %q", gaveUp, want)
+	if want := "3 actor restarts within 1m0s, last " + pid.Id; !strings.Contains(err.Error(), want) {
+		t.Errorf("gave up with %q, want it to say %q", err, want)
 	}
 }
 

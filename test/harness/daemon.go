@@ -181,7 +181,7 @@ func StartProcess(t testing.TB, ns *Netns, bin string, args ...string) *Daemon {
 		Setpgid:   true,
 		Pdeathsig: syscall.SIGKILL,
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		t.Fatalf("harness: starting %s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	go func() {

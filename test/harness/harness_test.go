@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -384,6 +385,41 @@ func TestIntegrationProcess(t *testing.T) {
 	d.Signal(t, syscall.SIGKILL)
 	if code, err := d.Wait(5 * time.Second); err != nil || code != 128+int(syscall.SIGKILL) {
 		t.Fatalf("Wait = %d, %v; want %d", code, err, 128+int(syscall.SIGKILL))
+	}
+}
+
+// TestIntegrationProcessOutlivesForkingThread starts a process from a
+// goroutine locked to its thread, which Go ends when the goroutine returns:
+// the process must live on (its Pdeathsig is for the test binary's death).
+func TestIntegrationProcessOutlivesForkingThread(t *testing.T) {
+	RequireRoot(t)
+	ns := NewNetns(t)
+	var d *Daemon
+	var tid int
+	for d == nil {
+		started := make(chan *Daemon)
+		go func() {
+			runtime.LockOSThread()
+			tid = syscall.Gettid()
+			if tid == os.Getpid() {
+				// The main thread: Go never ends it. Try another.
+				runtime.UnlockOSThread()
+				started <- nil
+				return
+			}
+			started <- StartProcess(t, ns, "/bin/sh", "-c", "echo hello; exec sleep 30")
+		}() // returns locked: its thread ends
+		d = <-started
+	}
+	task := fmt.Sprintf("/proc/self/task/%d", tid)
+	Eventually(t, 10*time.Second, func() bool { _, err := os.Stat(task); return err != nil },
+		func() string { return "thread " + task + " never ended" })
+	d.WaitLog(t, "hello", 5*time.Second)
+	if code, err := d.Wait(100 * time.Millisecond); err == nil {
+		t.Fatalf("process exited (%d) when the thread that started it ended; log:\n%s", code, d.Log())
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/net/netlink", d.Cmd.Process.Pid)); err != nil {
+		t.Errorf("process's /proc net: %v", err)
 	}
 }
 

@@ -129,7 +129,7 @@ func (r *Redis) Start(t testing.TB) {
 	cmd.Dir = r.Dir
 	// Kill the server if the test binary dies without running cleanups.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		t.Fatalf("harness: starting redis-server: %v", err)
 	}
 	p := &redisProc{cmd: cmd, done: make(chan struct{})}
