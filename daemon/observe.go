@@ -109,6 +109,11 @@ func sources(stats *Stats, r *running) metrics.Sources {
 		},
 		Kstats:   stats.Kstats.Latest,
 		Restarts: stats.Restarts.ByActor,
+		Ready: func() bool {
+			return r.synced.Load() && !wr.RedisDown.Load() && wr.InitDoneSent.Load()
+		},
+		LogLinesDropped: logging.Dropped,
+		Build:           r.opts.Build,
 		Mailbox: func() map[string]int {
 			depth := make(map[string]int, len(r.mailbox))
 			for role, mb := range r.mailbox {

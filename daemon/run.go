@@ -53,6 +53,8 @@ type Options struct {
 	Logger      *slog.Logger
 	// LibLogger is handed to protoactor-go for its own messages.
 	LibLogger *slog.Logger
+	// Build names the binary in /metrics (portsyncd_build_info).
+	Build metrics.BuildInfo
 }
 
 // Requests are the operator's requests while the daemon runs; nil channels
@@ -125,6 +127,8 @@ type running struct {
 	synced   atomic.Bool
 	observer lateObserver
 
+	loopGrace time.Duration // how long to wait for the Loop to end
+
 	bgCtx context.Context
 	bgEnd context.CancelFunc
 	bg    sync.WaitGroup
@@ -134,7 +138,8 @@ type running struct {
 // and kstats.
 func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*running, error) {
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.LibLogger }))
-	r := &running{opts: opts, log: opts.Logger, stats: stats, root: system.Root, fatal: make(chan error, 1), hb: &sdnotify.Heartbeat{}}
+	r := &running{opts: opts, log: opts.Logger, stats: stats, root: system.Root, fatal: make(chan error, 1),
+		hb: &sdnotify.Heartbeat{}, loopGrace: time.Second}
 	spawned := make(chan pipeline.Pipeline, 1)
 	kstatsBox := actors.NewMailbox(actors.DefaultMailboxLimit)
 	children := func(ctx actor.Context) error {
@@ -192,11 +197,14 @@ func (r *running) background(f func(context.Context)) {
 	}()
 }
 
+// fatalGrace bounds each wait for the actors when the run failed.
+const fatalGrace = 250 * time.Millisecond
+
 // wait ends the background goroutines and the pipeline's Loop.
 func (r *running) wait() {
 	r.bgEnd()
 	r.bg.Wait()
-	r.pl.Loop.Close(time.Second)
+	r.pl.Loop.Close(r.loopGrace)
 }
 
 // serve carries out the operator's requests until the run ends.
@@ -204,15 +212,17 @@ func (r *running) serve(ctx context.Context, req Requests) error {
 	for {
 		select {
 		case <-req.DumpState:
-			dumpState(r.root, r.children, r.stats, r.opts.DumpDir, r.log)
+			dumpState(r)
 		case <-req.Resync:
 			r.root.Send(r.pl.Netlink, &messages.ResyncRequest{Reason: "SIGHUP"})
 		case f := <-req.Faults:
 			injectFault(r.root, r.children, f, r.log)
 		case err := <-r.fatal:
 			r.live.Stopped(err)
-			// A wedged actor never stops: do not wait for it for long.
-			stopWithin(r.root, r.sup, time.Second)
+			// A wedged actor never stops, nor its Loop: do not wait for
+			// them for long.
+			stopWithin(r.root, r.sup, fatalGrace)
+			r.loopGrace = fatalGrace
 			return err
 		case <-ctx.Done():
 			_ = sdnotify.Stopping()

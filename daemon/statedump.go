@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,13 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/sonic-go/portsyncd/logging"
 )
 
 // keepDumps is how many state dumps a dump directory keeps.
 const keepDumps = 10
+
+// logPending is how many pending ports the dump's log line names.
+const logPending = 8
 
 // stateDoc is one state dump: every actor's state, and the process's.
 type stateDoc struct {
@@ -29,7 +29,17 @@ type stateDoc struct {
 	Restarts   map[string]uint64         `json:"restarts"`
 	Runtime    runtimeStats              `json:"runtime"`
 	Actors     map[string]map[string]any `json:"actors"`
-	Missing    []string                  `json:"missing,omitempty"` // actors that did not answer
+	// Mailboxes are each actor's mailbox figures, read outside the actors.
+	Mailboxes map[string]mailboxDoc `json:"mailboxes"`
+	Missing   []string              `json:"missing,omitempty"` // actors that did not answer
+}
+
+// mailboxDoc is one mailbox in a state dump.
+type mailboxDoc struct {
+	Depth   int    `json:"depth"`
+	Peak    int    `json:"peak"`
+	Limit   int    `json:"limit"`
+	Dropped uint64 `json:"dropped"`
 }
 
 // runtimeStats are the Go runtime's figures at the dump; heap_allocs, read
@@ -53,9 +63,14 @@ func readRuntime() runtimeStats {
 // dumpState asks every actor for its state (SIGUSR1), writes the whole as
 // one JSON document into dir and logs one line that sums it up. The
 // actors keep working meanwhile: each answers between two messages.
-func dumpState(root *actor.RootContext, children map[string]*actor.PID, stats *Stats, dir string, log *slog.Logger) {
+func dumpState(r *running) {
+	root, children, stats, dir, log := r.root, r.children, r.stats, r.opts.DumpDir, r.log
 	doc := stateDoc{Time: time.Now().UTC(), PID: os.Getpid(), Goroutines: runtime.NumGoroutine(),
-		Restarts: stats.Restarts.ByActor(), Runtime: readRuntime(), Actors: make(map[string]map[string]any)}
+		Restarts: stats.Restarts.ByActor(), Runtime: readRuntime(), Actors: make(map[string]map[string]any),
+		Mailboxes: make(map[string]mailboxDoc, len(r.mailbox))}
+	for name, mb := range r.mailbox {
+		doc.Mailboxes[name] = mailboxDoc{Depth: mb.Depth(), Peak: mb.Peak(), Limit: mb.Limit(), Dropped: mb.Dropped()}
+	}
 	answers := askAll(context.Background(), root, children)
 	for _, name := range slices.Sorted(maps.Keys(answers)) {
 		if d := answers[name]; d != nil {
@@ -69,12 +84,14 @@ func dumpState(root *actor.RootContext, children map[string]*actor.PID, stats *S
 		log.Error("state dump not written", "dir", dir, "err", err)
 		return
 	}
-	var pending any
+	// The dump has every pending port; the line says how many and names a
+	// few, so that 50,000 of them do not make one 700 KB log line.
+	var pending []string
 	if ps, ok := doc.Actors["portstate"]; ok {
-		pending = ps["pending"]
+		pending, _ = ps["pending"].([]string)
 	}
 	logging.Notice(log, "state dumped", "path", path, "actors", len(doc.Actors), "missing", doc.Missing,
-		"goroutines", doc.Goroutines, "pending", pending)
+		"goroutines", doc.Goroutines, "pending", len(pending), "pending_first", pending[:min(len(pending), logPending)])
 }
 
 // writeDump writes doc atomically (a temporary file renamed into place) as

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -140,3 +141,10 @@ func key(name string, labels []*dto.LabelPair) string {
 }
 
 func itoa(n uint64) string { return fmt.Sprint(n) }
+
+func TestMain(m *testing.M) {
+	// Tests look at what changed since the last scrape at once; the cache
+	// has its own test.
+	scrapeEvery = 0
+	os.Exit(m.Run())
+}

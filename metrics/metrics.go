@@ -91,7 +91,7 @@ func newCollector(src Sources) *collector {
 		resyncs:      desc("portsyncd_netlink_resyncs_total", "Complete link dumps sent to portstate, start-up included."),
 		decodeErrors: desc("portsyncd_netlink_decode_errors_total", "Netlink messages that could not be decoded."),
 		forged:       desc("portsyncd_netlink_forged_datagrams_dropped_total", "Netlink datagrams dropped because the kernel did not send them."),
-		inFlight:     desc("portsyncd_netlink_batches_in_flight", "Link batches sent to portstate and not yet handled (credits in use)."),
+		inFlight:     desc("portsyncd_netlink_batches_in_flight", "Link batches sent to portstate and not yet handled (its mailbox)."),
 
 		ignored:    desc("portsyncd_events_ignored_total", "Link events that changed nothing in STATE_DB, by reason.", "reason"),
 		renames:    desc("portsyncd_port_renames_total", "Links renamed: the old name's STATE_DB entry deleted."),

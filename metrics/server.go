@@ -47,8 +47,12 @@ const checkTimeout = 2 * time.Second
 // Handler returns the HTTP handler of /metrics, /healthz, /readyz and
 // /debug/actors. actorsDump may be nil: /debug/actors then answers 404.
 func Handler(reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) http.Handler {
+	return handler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), health, ready, actorsDump)
+}
+
+func handler(scrape http.Handler, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", scrape)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
 		defer cancel()
@@ -120,11 +124,15 @@ func Listen(addr string, reg prometheus.Gatherer, health HealthFunc, ready Ready
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return &Server{ln: ln, srv: &http.Server{
-		Handler:           Handler(reg, health, ready, actorsDump),
+	srv := &http.Server{
+		Handler:           handler(newCachedScrape(reg, scrapeEvery), health, ready, actorsDump),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      30 * time.Second,
-	}}, nil
+	}
+	// One request per connection: the few connection slots then go round
+	// the clients in the order they connected, and none keeps one.
+	srv.SetKeepAlivesEnabled(false)
+	return &Server{ln: newLimitListener(ln, maxConns), srv: srv}, nil
 }
 
 // Addr returns the address the server listens on.

@@ -54,7 +54,7 @@ type NetlinkCounters struct {
 	Resyncs      uint64 // complete dumps sent to portstate, start-up included
 	DecodeErrors uint64 // messages that could not be decoded
 	Forged       uint64 // datagrams dropped: not sent by the kernel
-	// BatchesInFlight are the credits in use: batches sent to portstate
+	// BatchesInFlight are the batches waiting in portstate's mailbox: sent
 	// and not yet handled.
 	BatchesInFlight int
 }

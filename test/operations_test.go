@@ -149,17 +149,24 @@ func TestIntegrationOperations(t *testing.T) {
 	e.waitState("Ethernet4", want("up", "up", 1500))
 	harness.Eventually(t, waitFor, func() bool { code, _ := get(t, c, "/readyz"); return code == http.StatusOK },
 		func() string { _, b := get(t, c, "/readyz"); return "/readyz never 200: " + b })
-	after := scrape(t, c)
-	for _, name := range []string{
+	// A scrape is served from a cache for up to a second: wait for one
+	// made after the changes.
+	var after map[string]float64
+	moved := []string{
 		`portsyncd_state_db_writes_total`,
 		`portsyncd_event_latency_seconds_count`,
 		`portsyncd_netlink_events_total{type="newlink"}`,
 		`portsyncd_redis_round_trips_total`,
-	} {
-		if after[name] <= before[name] {
-			t.Errorf("%s did not move: %v -> %v", name, before[name], after[name])
-		}
 	}
+	harness.Eventually(t, waitFor, func() bool {
+		after = scrape(t, c)
+		for _, name := range moved {
+			if after[name] <= before[name] {
+				return false
+			}
+		}
+		return after["portsyncd_ports_pending"] == 0
+	}, func() string { return fmt.Sprintf("metrics did not move: before %v after %v", before, after) })
 	if after["portsyncd_port_init_done_sent"] != 1 || after["portsyncd_ports_pending"] != 0 {
 		t.Errorf("init done %v pending %v, want 1 and 0", after["portsyncd_port_init_done_sent"], after["portsyncd_ports_pending"])
 	}

@@ -2,9 +2,10 @@
 //
 // The actor folds every update into a map keyed by port (the newest state
 // wins, a DEL supersedes what came before, an update equal to what was last
-// written is dropped) and hands everything pending to its writer goroutine
-// as one pipelined batch whenever that goroutine is idle. A batch whose
-// connection fails is retried whole with capped backoff while newer updates
+// written is dropped) and, once its mailbox holds nothing older, writes
+// everything pending as one pipelined batch, on its pipeline's actors.Loop,
+// waiting at most Config.Timeout. A batch that fails to reach Redis in time
+// is taken back whole and retried with capped backoff while newer updates
 // keep coalescing; memory stays bounded by the number of ports however long
 // Redis is away. A restarted server (new run_id) gets all state portsyncd
 // owns written again. Writes Redis rejects are held and retried on a timer.
@@ -17,6 +18,7 @@
 // again) every write checks with EXISTS and held writes are checked again
 // every Config.Recheck.
 //
-// It never decides what a link event means (portstate), and Redis I/O never
-// runs inside Receive.
+// It never decides what a link event means (portstate), and never waits for
+// Redis longer than Config.Timeout: a stalled Redis must not look like a
+// wedged actor.
 package dbwriter

@@ -48,7 +48,7 @@ type Config struct {
 }
 
 // New returns the props of the kstats actor. It runs on a goroutine of its
-// own (never actors.Inline), so reading /proc never delays a sender.
+// own (not a pipeline's Loop), so reading /proc never delays link events.
 func New(cfg Config) *actor.Props {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval

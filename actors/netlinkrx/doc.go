@@ -1,7 +1,9 @@
 // Package netlinkrx owns portsyncd's rtnetlink sockets: a listen socket that
 // joins RTNLGRP_LINK and a separate dump socket (a dump on a socket blocked
-// in Receive stalls). A goroutine owned by the actor reads, decodes and sends
-// LinkBatches to portstate, taking a credit for each.
+// in Receive stalls). Its listen socket is its pipeline's actors.Loop's
+// Source: when every actor on the Loop is idle, the Loop waits in it, then
+// netlinkrx decodes what was read and sends it to portstate as one
+// LinkBatch. A dump is read on the same goroutine, between two reads.
 //
 // On ENOBUFS (the kernel dropped events), a dump marked NLM_F_DUMP_INTR, or a
 // message it cannot decode, it resynchronises: it discards what is queued,
