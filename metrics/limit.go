@@ -12,27 +12,46 @@ import (
 
 // What observing portsyncd may cost. The data path shares the process's
 // few threads (GOMAXPROCS 1 by default) with the metrics server: however
-// many clients poll, at most maxConns connections are served at once (the
-// rest wait in the kernel's accept queue, costing nothing here), and a
-// scrape is encoded at most once per scrapeEvery.
-const maxConns = 4
+// many clients poll, at most maxConns connections are served at once and
+// at most acceptRate a second are accepted (the rest wait in the kernel's
+// accept queue, costing nothing here), and a scrape is encoded at most
+// once per scrapeEvery. A Prometheus scrape every few seconds and an
+// operator's curl are far below these.
+const (
+	maxConns    = 4
+	acceptRate  = 100 // a second
+	acceptBurst = 20
+)
 
 // scrapeEvery is a variable for the package's tests, which look at changes
 // at once.
 var scrapeEvery = time.Second
 
-// limitListener accepts at most n connections at a time: Accept waits for
-// one to close.
+// limitListener accepts at most n connections at a time (Accept waits for
+// one to close) and at most rate a second, in bursts of up to burst.
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
+	every time.Duration
+	burst time.Duration
+	next  time.Time // when the next token is due; only Accept's goroutine uses it
 }
 
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n)}
+func newLimitListener(ln net.Listener, n, rate, burst int) *limitListener {
+	every := time.Second / time.Duration(rate)
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), every: every, burst: every * time.Duration(burst)}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
+	// Tokens come every l.every; an idle listener saves up burst of them.
+	now := time.Now()
+	if floor := now.Add(l.every - l.burst); l.next.Before(floor) {
+		l.next = floor
+	}
+	if wait := l.next.Sub(now); wait > 0 {
+		time.Sleep(wait)
+	}
+	l.next = l.next.Add(l.every)
 	l.slots <- struct{}{}
 	c, err := l.Listener.Accept()
 	if err != nil {

@@ -63,7 +63,7 @@ func TestLimitListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := newLimitListener(ln, 2)
+	l := newLimitListener(ln, 2, 1000, 10)
 	defer l.Close()
 	accepted := make(chan net.Conn, 10)
 	go func() {
@@ -103,5 +103,36 @@ func TestLimitListener(t *testing.T) {
 		c.Close()
 	case <-time.After(5 * time.Second):
 		t.Fatal("the third connection was not accepted after one closed")
+	}
+}
+
+// Beyond its burst, the listener accepts at its rate: connections made all
+// at once are accepted over time.
+func TestLimitListenerRate(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rate, burst, n = 50, 5, 15
+	l := newLimitListener(ln, n, rate, burst)
+	defer l.Close()
+	for range n {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	start := time.Now()
+	for range n {
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	// The first burst at once, the other n-burst at 20 ms each.
+	if took, least := time.Since(start), time.Duration(n-burst)*time.Second/rate; took < least {
+		t.Errorf("accepted %d connections in %v, want at least %v", n, took, least)
 	}
 }

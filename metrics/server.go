@@ -132,7 +132,7 @@ func Listen(addr string, reg prometheus.Gatherer, health HealthFunc, ready Ready
 	// One request per connection: the few connection slots then go round
 	// the clients in the order they connected, and none keeps one.
 	srv.SetKeepAlivesEnabled(false)
-	return &Server{ln: newLimitListener(ln, maxConns), srv: srv}, nil
+	return &Server{ln: newLimitListener(ln, maxConns, acceptRate, acceptBurst), srv: srv}, nil
 }
 
 // Addr returns the address the server listens on.
