@@ -53,7 +53,6 @@ type flagValues struct {
 	MaxRestarts   int
 	RestartWindow time.Duration
 	MaxBackoff    time.Duration
-	LockDir       string
 	DumpDir       string
 	MetricsAddr   string        // "" turns metrics off
 	Recheck       time.Duration // --port-table-recheck
@@ -74,8 +73,6 @@ func (f flagValues) validate() error {
 		return fmt.Errorf("--restart-window %v: want a duration above 0", f.RestartWindow)
 	case f.MaxBackoff < minBackoff:
 		return fmt.Errorf("--redis-max-backoff %v: want at least %v", f.MaxBackoff, minBackoff)
-	case f.LockDir == "":
-		return fmt.Errorf("--lock-dir: want a directory")
 	case f.DumpDir == "":
 		return fmt.Errorf("--dump-dir: want a directory")
 	case f.Recheck <= 0:

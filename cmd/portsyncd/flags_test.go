@@ -8,7 +8,7 @@ import (
 )
 
 func TestFlagValuesValidate(t *testing.T) {
-	good := flagValues{RcvBuf: 16 << 20, MaxRestarts: 5, RestartWindow: time.Minute, MaxBackoff: 2 * time.Second, LockDir: "/run/portsyncd",
+	good := flagValues{RcvBuf: 16 << 20, MaxRestarts: 5, RestartWindow: time.Minute, MaxBackoff: 2 * time.Second,
 		DumpDir: "/run/portsyncd", MetricsAddr: "127.0.0.1:9123", Recheck: 10 * time.Second}
 	tests := []struct {
 		name    string
@@ -26,7 +26,6 @@ func TestFlagValuesValidate(t *testing.T) {
 		{"zero backoff", func(f *flagValues) { f.MaxBackoff = 0 }, "--redis-max-backoff 0s: want at least 10ms"},
 		{"negative backoff", func(f *flagValues) { f.MaxBackoff = -time.Second }, "--redis-max-backoff -1s: want at least 10ms"},
 		{"backoff below the minimum", func(f *flagValues) { f.MaxBackoff = time.Millisecond }, "--redis-max-backoff 1ms: want at least 10ms"},
-		{"empty lock dir", func(f *flagValues) { f.LockDir = "" }, "--lock-dir: want a directory"},
 		{"empty dump dir", func(f *flagValues) { f.DumpDir = "" }, "--dump-dir: want a directory"},
 		{"zero recheck", func(f *flagValues) { f.Recheck = 0 }, "--port-table-recheck 0s: want a duration above 0"},
 		{"metrics off", func(f *flagValues) { f.MetricsAddr = "" }, ""},
@@ -65,7 +64,6 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--netlink-rcvbuf", "-5"}, exitConfig, "portsyncd: --netlink-rcvbuf -5"},
 		{[]string{"--max-restarts", "-1"}, exitConfig, "portsyncd: --max-restarts -1"},
 		{[]string{"--restart-window", "0s"}, exitConfig, "portsyncd: --restart-window 0s"},
-		{[]string{"--lock-dir", ""}, exitConfig, "portsyncd: --lock-dir"},
 		{[]string{"--metrics-addr", "nowhere"}, exitConfig, `portsyncd: --metrics-addr "nowhere"`},
 		{[]string{"--port-table-recheck", "0s"}, exitConfig, "portsyncd: --port-table-recheck 0s"},
 		{[]string{"extra"}, exitConfig, `portsyncd: unexpected argument "extra"`},
