@@ -69,7 +69,7 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
-		MaxBackoff: *maxBackoff, DumpDir: *dumpDir, MetricsAddr: *metricsAddr,
+		MaxBackoff: *maxBackoff, DumpDir: *dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: *metricsAddr,
 		Recheck: *recheck, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
