@@ -101,13 +101,20 @@ func TestIntegrationSecondInstanceRefused(t *testing.T) {
 // SONiC's three databases on it, and returns its path.
 func writeDBConfig(t *testing.T, instance map[string]any) string {
 	t.Helper()
+	return writeDBConfigIDs(t, instance, map[string]int{"APPL_DB": 0, "CONFIG_DB": 4, "STATE_DB": 6})
+}
+
+// writeDBConfigIDs is writeDBConfig with the databases' numbers.
+func writeDBConfigIDs(t *testing.T, instance map[string]any, ids map[string]int) string {
+	t.Helper()
+	sep := map[string]string{"APPL_DB": ":", "CONFIG_DB": "|", "STATE_DB": "|"}
+	dbs := map[string]any{}
+	for name, id := range ids {
+		dbs[name] = map[string]any{"id": id, "separator": sep[name], "instance": "redis"}
+	}
 	b, err := json.Marshal(map[string]any{
 		"INSTANCES": map[string]any{"redis": instance},
-		"DATABASES": map[string]any{
-			"APPL_DB":   map[string]any{"id": 0, "separator": ":", "instance": "redis"},
-			"CONFIG_DB": map[string]any{"id": 4, "separator": "|", "instance": "redis"},
-			"STATE_DB":  map[string]any{"id": 6, "separator": "|", "instance": "redis"},
-		},
+		"DATABASES": dbs,
 	})
 	if err != nil {
 		t.Fatal(err)
