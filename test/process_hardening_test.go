@@ -78,3 +78,46 @@ func TestIntegrationStderrReaderGone(t *testing.T) {
 		t.Fatalf("daemon did not exit after SIGTERM")
 	}
 }
+
+// Issue 17 item 12 (SIGTERM's bound): with Redis gone (stopped) or hung
+// (every write held: CLIENT PAUSE WRITE) and a change waiting to be
+// written, SIGTERM ends the process within the README's bound (README,
+// "Signals": the drain at most 1.5 s, stopping the actors at most 1 s
+// more, a Redis command in flight at most its 2 s timeout: under 3 s in
+// all), and exits 0.
+func TestIntegrationSigtermWithRedisDownBounded(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		down func(e *env)
+	}{
+		{"stopped", func(e *env) { e.redis.Stop(e.t) }},
+		{"hung", func(e *env) { e.pauseWrites(e.t, "20000") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.configure("Ethernet0")
+			e.orch.Run(t)
+			e.start()
+			e.waitAppl("Ethernet0")
+			e.ns.AddPort(t, "Ethernet0", e.peers)
+			e.waitState("Ethernet0", want("up", "up", 1500))
+			tt.down(e)
+			e.ns.SetMTU(t, "Ethernet0", 9000)
+			e.daemon.WaitLog(t, "redis write failed", waitFor) // the change is stuck, and retried
+			start := time.Now()
+			e.daemon.Signal(t, syscall.SIGTERM)
+			code, err := e.daemon.Wait(waitFor)
+			took := time.Since(start)
+			t.Logf("SIGTERM to exit with Redis %s: %v", tt.name, took)
+			if err != nil || code != 0 {
+				t.Errorf("exit %d, %v; want 0", code, err)
+			}
+			if took > sigtermBound {
+				t.Errorf("SIGTERM to exit took %v, more than the README's %v:\n%s", took, sigtermBound, e.log())
+			}
+		})
+	}
+}
+
+// sigtermBound is the README's bound on SIGTERM to exit.
+const sigtermBound = 3 * time.Second
