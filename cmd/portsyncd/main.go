@@ -97,7 +97,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		// Never through a symlink: root must not truncate what one names.
+		f, err := os.OpenFile(*cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
