@@ -242,7 +242,7 @@ func TestIntegrationStatusHostileFieldsAndRedisDown(t *testing.T) {
 		t.Errorf("want a header, two headings and a row per port, Ethernet0's lanes cut with …, the newline shown as ?:\n%s", stdout)
 	}
 
-	_, stderr, code = harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig, "extra")
+	_, stderr, _ = harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig, "extra")
 	if want := `portsyncd status: unexpected argument "extra": status takes flags only (see portsyncd status -h)` + "\n"; stderr != want {
 		t.Errorf("status extra: stderr %q, want %q", stderr, want)
 	}
