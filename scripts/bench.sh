@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
-cpp=../shared/anchors/cpp-portsyncd
+# CPP_PORTSYNCD: a directory holding a build of the original with its run.sh.
+cpp=${CPP_PORTSYNCD:-../shared/anchors/cpp-portsyncd}
 original=()
 if [ -x "$cpp/run.sh" ]; then
 	# Its libraries, installed here: run.sh runs inside the port namespace,

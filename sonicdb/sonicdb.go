@@ -103,8 +103,9 @@ func (d *DBs) Close() {
 
 // WaitReady pings each database until it answers, backing off from 100 ms up
 // to max between attempts and logging each failed attempt. It returns early
-// when ctx ends, and when a server refuses portsyncd for good (see
-// ErrRefused): waiting would not change a password or an ACL.
+// when ctx ends, when a server refuses portsyncd for good (see ErrRefused):
+// waiting would not change a password or an ACL, and when a server has no
+// database of the configured number (ErrNoDatabase).
 func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration) error {
 	for _, db := range []*DB{d.Appl, d.Config, d.State} {
 		backoff := 100 * time.Millisecond
@@ -118,6 +119,9 @@ func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration
 			}
 			if refused(err) {
 				return fmt.Errorf("sonicdb: %s at %s: %w: %w", db.Name, addr(db), ErrRefused, err)
+			}
+			if noDatabase(err) {
+				return fmt.Errorf("sonicdb: %s: id %d at %s: %w: %w", db.Name, db.ID, addr(db), ErrNoDatabase, err)
 			}
 			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", explainDial(db, err))
 			select {

@@ -63,3 +63,42 @@ func TestLoadPortsKeepsFieldOrder(t *testing.T) {
 func containsName(list, name string) bool {
 	return slices.Contains(strings.Fields(list), "name="+name)
 }
+
+func TestNeverNetdev(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // "" for a name that can be a tracked link
+	}{
+		{"Ethernet0", ""},
+		{"Ethernet1234567", ""}, // 15 bytes: the longest
+		{"PortChannel0001", ""},
+		{"Ethernet", ""},
+		{"", "empty name"},
+		{"Ethernet12345678", "longer than 15 bytes (16)"},
+		{"Ethernet0/1", `contains '/'`},
+		{"Ethernet0:1", `contains ':'`},
+		{"Ethernet%d", `contains '%'`},
+		{"Ethernet\x000", `contains '\x00'`},
+		{"Ethernet 0", "contains white space"},
+		{"Ethernet\t0", "contains white space"},
+		{"Ethernet\n0", "contains white space"},
+		{"Ethernet\xa00", "contains white space"},
+		{"eth0", "not named Ethernet* or PortChannel*, so never followed"},
+		{"..", "not a link name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sonicdb.NeverNetdev(tt.name); got != tt.want {
+				t.Errorf("sonicdb.NeverNetdev(%q) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
+	}
+	got := sonicdb.NeverAppear([]string{"Ethernet0", "Ethernet0/1", "eth0"})
+	want := map[string]string{"Ethernet0/1": `contains '/'`, "eth0": "not named Ethernet* or PortChannel*, so never followed"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NeverAppear (-want +got):\n%s", diff)
+	}
+	if got := sonicdb.NeverAppear([]string{"Ethernet0"}); got != nil {
+		t.Errorf("NeverAppear of good names = %v, want nil", got)
+	}
+}

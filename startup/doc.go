@@ -1,6 +1,8 @@
-// Package startup performs SONiC's start-up sequence (SONIC_SPEC.md section
-// 2, steps 1 to 6) against Redis and the kernel, in order, and returns what
-// it established for the pipeline: switch type, warm or cold, restore_count,
+// Package startup performs SONiC's start-up sequence (docs/SONIC_CONTRACT.md
+// section 2, steps 1 to 6) against Redis and the kernel, in order, and
+// returns what it established for the pipeline. Before step 1, with no side
+// effect yet, it takes the single-instance guard (package instance) and
+// checks Redis's ACL for every command portsyncd will send. It returns: switch type, warm or cold, restore_count,
 // the port configuration, the pending ports, the old interfaces, and the
 // rtnetlink sockets joined before their first dump.
 //

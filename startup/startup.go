@@ -2,10 +2,12 @@ package startup
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
+	"github.com/sonic-go/portsyncd/instance"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -24,14 +26,38 @@ type Result struct {
 	Old map[uint32]bool
 	// Netlink are the sockets, joined to RTNLGRP_LINK, and their first dump.
 	Netlink *netlinkrx.Start
+	// Guard keeps other copies of portsyncd away from this network
+	// namespace and these databases until the process ends (or Close).
+	Guard *instance.Guard
 }
 
 // Run performs steps 1 to 6 of SONiC's start-up. Step 7, processing link
 // messages, is the pipeline's; so is step 4's publication to APPL_DB, which
 // dbwriter makes as its first write.
+//
+// Before step 1, with no side effect yet: it takes the single-instance
+// guard (an error matching instance.ErrHeld when another portsyncd runs for
+// this namespace and these databases) and asks Redis whether portsyncd's
+// user may run every command it will need (sonicdb.CheckPermissions; an
+// error matching sonicdb.ErrRefused if not).
 func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*Result, error) {
 	var r Result
 	var err error
+
+	// 0. One portsyncd per namespace and database set, then permissions.
+	if r.Guard, err = takeGuard(ctx, dbs); err != nil {
+		return nil, err
+	}
+	log.Info("single-instance guard taken", "guard", "@"+r.Guard.Name())
+	ok := false
+	defer func() {
+		if !ok {
+			r.Guard.Close()
+		}
+	}()
+	if err := sonicdb.CheckPermissions(ctx, dbs); err != nil {
+		return nil, err
+	}
 
 	// 1. switch_type.
 	if r.SwitchType, err = sonicdb.SwitchType(ctx, dbs.Config); err != nil {
@@ -64,9 +90,11 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 	}
 
 	// 4. Port configuration; every configured port is pending.
-	if r.Ports, err = sonicdb.LoadPorts(ctx, dbs.Config); err != nil {
+	ports, err := sonicdb.LoadPorts(ctx, dbs.Config)
+	if err != nil {
 		return fail(err)
 	}
+	r.Ports = checkPortNames(ports, log)
 	names := make([]string, len(r.Ports))
 	for i, p := range r.Ports {
 		names[i] = p.Name
@@ -90,5 +118,45 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 		r.Old[ev.Index] = true
 		logging.Notice(log, "old interface brought down", "port", ev.Name, "ifindex", ev.Index)
 	}
+	ok = true
 	return &r, nil
+}
+
+// takeGuard takes the single-instance guard named after the run_id of each
+// database's server and the database numbers (see package instance).
+func takeGuard(ctx context.Context, dbs *sonicdb.DBs) (*instance.Guard, error) {
+	var ids []instance.DB
+	for _, db := range []*sonicdb.DB{dbs.Appl, dbs.Config, dbs.State} {
+		id, err := sonicdb.ServerID(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("startup: single-instance guard: %w", err)
+		}
+		ids = append(ids, instance.DB{Name: db.Name, RunID: id, ID: db.ID})
+	}
+	g, err := instance.Take(instance.Name(ids))
+	if err != nil {
+		return nil, fmt.Errorf("startup: %w (APPL_DB %d, CONFIG_DB %d, STATE_DB %d on redis run_id %s)",
+			err, dbs.Appl.ID, dbs.Config.ID, dbs.State.ID, ids[0].RunID)
+	}
+	return g, nil
+}
+
+// checkPortNames drops the CONFIG_DB ports named like portsyncd's own
+// progress markers (PortConfigDone, PortInitDone), which publishing would
+// forge, and warns once for each name that can never be a tracked link
+// (PortInitDone will wait for it for ever; it is still published, as the
+// original does, since orchagent may want it).
+func checkPortNames(ports []sonicdb.Port, log *slog.Logger) []sonicdb.Port {
+	out := ports[:0:0]
+	for _, p := range ports {
+		if sonicdb.ReservedPortName(p.Name) {
+			log.Warn("CONFIG_DB port ignored: its name is reserved for portsyncd's own marker", "port", p.Name)
+			continue
+		}
+		if why := sonicdb.NeverNetdev(p.Name); why != "" {
+			log.Warn("CONFIG_DB port can never be a link: PortInitDone will wait for it", "port", p.Name, "reason", why)
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -270,16 +272,14 @@ func Table(r Report) string {
 			row = append(row, strings.Join(p.Diff, ","))
 		}
 		for i, v := range row {
-			if v == "" {
-				row[i] = "-"
-			}
+			row[i] = cell(v)
 		}
 		rows = append(rows, row)
 	}
 	width := make([]int, len(head))
 	for _, row := range rows {
 		for i, v := range row {
-			width[i] = max(width[i], len(v))
+			width[i] = max(width[i], utf8.RuneCountInString(v))
 		}
 	}
 	for _, row := range rows {
@@ -288,11 +288,37 @@ func Table(r Report) string {
 				b.WriteString(v)
 				break
 			}
-			fmt.Fprintf(&b, "%-*s  ", width[i], v)
+			b.WriteString(v)
+			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(v)+2))
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// MaxCell is the most characters a table cell shows; a longer value (a
+// CONFIG_DB field can hold megabytes) is cut, ending in "…". JSON keeps
+// every value whole.
+const MaxCell = 40
+
+// cell is v as a table shows it: "-" when empty, control characters (a
+// newline would break the row) as "?", invalid UTF-8 as U+FFFD, at most
+// MaxCell characters.
+func cell(v string) string {
+	if v == "" {
+		return "-"
+	}
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, v)
+	if utf8.RuneCountInString(v) <= MaxCell {
+		return v
+	}
+	return string([]rune(v)[:MaxCell-1]) + "…"
 }
 
 // JSON renders the report for scripts: one line of JSON (schema in the

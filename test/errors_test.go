@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
@@ -51,10 +53,13 @@ func TestIntegrationWrongTypeKeyNamed(t *testing.T) {
 	}
 }
 
-// Issue 7, Redis refuses portsyncd for good (password required; an ACL that
-// allows PING but not the writes start-up needs): no endless retry, one
-// error naming the database, the address and the reply, exit status 2.
-func TestIntegrationRedisRefusalExits2(t *testing.T) {
+// Issues 7 and 17 (item 8), Redis refuses portsyncd for good (password
+// required; an ACL that allows PING but not a command portsyncd needs,
+// also one run inside its scripts): no endless retry, one error naming
+// the database, the address and what is refused, exit status 78
+// (EX_CONFIG), and nothing written before: no restore_count, nothing
+// staged in APPL_DB.
+func TestIntegrationRedisRefusalExitsConfig(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup []any
@@ -65,11 +70,20 @@ func TestIntegrationRedisRefusalExits2(t *testing.T) {
 		{"ACL denies PING", []any{"ACL", "SETUSER", "default", "-ping"},
 			[]string{"APPL_DB at ", "NOPERM"}},
 		{"ACL denies writes", []any{"ACL", "SETUSER", "default", "-@write"},
-			[]string{"STATE_DB at ", "key WARM_RESTART_TABLE|portsyncd", "NOPERM"}},
+			[]string{"APPL_DB at ", "SADD PORT_TABLE_KEY_SET", "NOPERM"}},
+		{"ACL denies EVAL", []any{"ACL", "SETUSER", "default", "-eval"},
+			[]string{"APPL_DB at ", "EVAL", "NOPERM"}},
+		{"ACL denies PUBLISH", []any{"ACL", "SETUSER", "default", "-publish"},
+			[]string{"APPL_DB at ", "PUBLISH PORT_TABLE_CHANNEL@0 G", "NOPERM"}},
+		{"ACL denies the channel", []any{"ACL", "SETUSER", "default", "resetchannels"},
+			[]string{"APPL_DB at ", "PUBLISH PORT_TABLE_CHANNEL@0 G", "NOPERM"}},
+		{"ACL denies STATE_DB deletes", []any{"ACL", "SETUSER", "default", "-del"},
+			[]string{"STATE_DB at ", "DEL PORT_TABLE|Ethernet0", "NOPERM"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
+			e.configure("Ethernet0")
 			admin := e.redis.Client(t, 0)
 			if err := admin.Do(context.Background(), tt.setup...).Err(); err != nil {
 				t.Fatal(err)
@@ -78,7 +92,7 @@ func TestIntegrationRedisRefusalExits2(t *testing.T) {
 			// harness can stop the server.
 			t.Cleanup(func() {
 				admin.Do(context.Background(), "CONFIG", "SET", "requirepass", "")
-				admin.Do(context.Background(), "ACL", "SETUSER", "default", "+@all")
+				admin.Do(context.Background(), "ACL", "SETUSER", "default", "+@all", "allchannels")
 			})
 			e.daemon = harness.StartDaemon(t, e.ns, "--db-config", e.dbConfig)
 			code, err := e.daemon.Wait(waitFor)
@@ -86,13 +100,50 @@ func TestIntegrationRedisRefusalExits2(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := append(tt.want, "permanent", e.redis.Socket)
-			if code != 2 || !containsAll(e.log(), want...) {
-				t.Errorf("exit status %d, want 2 and a log with %q:\n%s", code, want, e.log())
+			if code != exitConfig || !containsAll(e.log(), want...) {
+				t.Errorf("exit status %d, want %d and a log with %q:\n%s", code, exitConfig, want, e.log())
 			}
 			if n := e.countLog("redis not reachable"); n > 0 {
 				t.Errorf("a permanent refusal retried %d times:\n%s", n, e.log())
 			}
+			if tt.name == "requirepass" {
+				return // the test's own clients are refused too
+			}
+			for _, k := range []struct {
+				c   *redis.Client
+				key string
+			}{{e.state, "WARM_RESTART_TABLE|portsyncd"}, {e.appl, "PORT_TABLE_KEY_SET"}, {e.appl, "_PORT_TABLE:Ethernet0"}} {
+				if e.exists(k.c, k.key) {
+					t.Errorf("%s written before the refusal was found", k.key)
+				}
+			}
 		})
+	}
+}
+
+// Issue 17 item 8: a database number the server does not have (SELECT
+// says "ERR DB index is out of range") stops the start with one line
+// naming the database and its number, exit status 78; no retry.
+func TestIntegrationMissingDatabaseExitsConfig(t *testing.T) {
+	e := newEnv(t)
+	cfg := writeDBConfigIDs(t, map[string]any{"hostname": "127.0.0.1", "port": 6379, "unix_socket_path": e.redis.Socket},
+		map[string]int{"APPL_DB": 0, "CONFIG_DB": 4, "STATE_DB": 99})
+	e.daemon = harness.StartDaemon(t, e.ns, "--db-config", cfg)
+	code, err := e.daemon.Wait(waitFor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []string
+	for _, l := range strings.Split(e.log(), "\n") {
+		if strings.Contains(l, "STATE_DB: id 99") {
+			named = append(named, l)
+		}
+	}
+	if code != exitConfig || len(named) != 1 || !strings.Contains(named[0], "DB index is out of range") {
+		t.Errorf("exit status %d, want %d and one line naming STATE_DB id 99:\n%s", code, exitConfig, e.log())
+	}
+	if n := e.countLog("redis not reachable"); n > 0 {
+		t.Errorf("a missing database retried %d times:\n%s", n, e.log())
 	}
 }
 

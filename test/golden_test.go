@@ -541,8 +541,11 @@ func normalise(cmds []daemonCmd) []string {
 		i = j
 	}
 	// The LOGGER registration runs on the level follower's goroutine: its
-	// place among the start-up reads is not a constraint, so it leads.
-	logger := func(l string) bool { return strings.Contains(l, " LOGGER|portsyncd ") }
+	// place among the start-up reads is not a constraint, so it leads (the
+	// permission check's EVAL only names the key).
+	logger := func(l string) bool {
+		return strings.Contains(l, " LOGGER|portsyncd ") && !strings.Contains(l, " EVAL ")
+	}
 	return append(slices.Collect(filterSeq(lines, logger)), slices.Collect(filterSeq(lines, func(l string) bool { return !logger(l) }))...)
 }
 

@@ -101,3 +101,37 @@ func capField(t *testing.T, pid int, field string) uint64 {
 	}, func() string { return "no " + field + " in /proc/" + strconv.Itoa(pid) + "/status" })
 	return v
 }
+
+// Issue 17 item 10: CONFIG_DB is not trusted with portsyncd's own marker
+// names: PORT|PortInitDone and PORT|PortConfigDone are skipped with a
+// warning and never published (the first forged PortInitDone at start).
+// Configured names that can never be a link portsyncd follows are warned
+// about once, at start.
+func TestIntegrationConfigReservedAndImpossibleNames(t *testing.T) {
+	e := newEnv(t)
+	e.configure("Ethernet0", "Ethernet0/1", "Ethernet012345678", "eth0")
+	e.hset(e.config, "PORT|PortInitDone", "lanes", "0")
+	e.hset(e.config, "PORT|PortConfigDone", "count", "99")
+	e.orch.Run(t)
+	e.start()
+	if got := e.waitAppl("PortConfigDone"); got["count"] != "4" {
+		t.Errorf("PortConfigDone = %v, want count 4 (the reserved names are not ports)", got)
+	}
+	e.waitAppl("eth0") // published after every port staged before it
+	if e.exists(e.appl, "PORT_TABLE:PortInitDone") || e.exists(e.appl, "_PORT_TABLE:PortInitDone") {
+		t.Errorf("PortInitDone published from CONFIG_DB although Ethernet0 has no link:\n%s", e.log())
+	}
+	for _, w := range []string{
+		`port=PortInitDone`, `port=PortConfigDone`,
+		`port=Ethernet0/1 reason="contains '/'"`,
+		`port=Ethernet012345678 reason="longer than 15 bytes (17)"`,
+		`port=eth0 reason="not named Ethernet* or PortChannel*, so never followed"`,
+	} {
+		if n := e.countLog(w); n != 1 {
+			t.Errorf("%d warnings with %s, want 1:\n%s", n, w, e.log())
+		}
+	}
+	if n := e.countLog("port=Ethernet0 "); n != 0 {
+		t.Errorf("Ethernet0 warned about:\n%s", e.log())
+	}
+}

@@ -223,3 +223,37 @@ func TestIntegrationStatusWatch(t *testing.T) {
 		t.Errorf("status --watch after SIGINT: %v; stderr:\n%s", err, stderr.String())
 	}
 }
+
+// Issue 17 item 11: a 20 MB CONFIG_DB field is cut in the table, not
+// printed as %!(BADWIDTH) on every row; with Redis down status says so in
+// one line of its own, without go-redis's pool.go lines; bad arguments are
+// named one at a time.
+func TestIntegrationStatusHostileFieldsAndRedisDown(t *testing.T) {
+	e := newEnv(t)
+	e.configure("Ethernet0", "Ethernet4")
+	e.hset(e.config, "PORT|Ethernet0", "lanes", strings.Repeat("9", 20<<20), "speed", "1\n2")
+	bin := harness.BuildDaemon(t)
+	stdout, stderr, code := harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig)
+	if code != 0 || strings.Contains(stdout, "%!") || len(stdout) > 1000 {
+		t.Fatalf("exit %d, stderr %q; table of %d bytes:\n%.2000s", code, stderr, len(stdout), stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[2], "Ethernet0  9999") || !strings.Contains(lines[2], "…") || !strings.Contains(lines[2], "1?2") {
+		t.Errorf("want a header, two headings and a row per port, Ethernet0's lanes cut with …, the newline shown as ?:\n%s", stdout)
+	}
+
+	_, stderr, _ = harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig, "extra")
+	if want := `portsyncd status: unexpected argument "extra": status takes flags only (see portsyncd status -h)` + "\n"; stderr != want {
+		t.Errorf("status extra: stderr %q, want %q", stderr, want)
+	}
+	_, stderr, _ = harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig, "--watch", "--interval", "0s")
+	if want := "portsyncd status: --interval 0s: want a duration above 0, e.g. 1s\n"; stderr != want {
+		t.Errorf("--interval 0s: stderr %q, want %q", stderr, want)
+	}
+
+	e.redis.Stop(t)
+	_, stderr, code = harness.Run(t, e.ns, bin, "status", "--db-config", e.dbConfig)
+	if code != 3 || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "pool.go") || !strings.Contains(stderr, e.redis.Socket) {
+		t.Errorf("Redis down: exit %d, stderr %q; want 3 and one line naming the socket", code, stderr)
+	}
+}

@@ -51,7 +51,7 @@ func run(args []string, stderr io.Writer) int {
 	dumpDir := fs.String("dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
 	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
-	lockDir := fs.String("lock-dir", DefaultLockDir, "`directory` of the lock that keeps one portsyncd per network namespace and database set")
+	lockDir := fs.String("lock-dir", "", "deprecated, ignored: one portsyncd per network namespace and database set is kept without a file")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	rt := addRuntimeFlags(fs)
 	fs.Usage = func() {
@@ -69,7 +69,7 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
-		MaxBackoff: *maxBackoff, LockDir: *lockDir, DumpDir: *dumpDir, MetricsAddr: *metricsAddr,
+		MaxBackoff: *maxBackoff, DumpDir: *dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: *metricsAddr,
 		Recheck: *recheck, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
@@ -97,7 +97,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		// Never through a symlink: root must not truncate what one names.
+		f, err := os.OpenFile(*cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
@@ -119,14 +120,12 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return exitConfig
 	}
-	// One portsyncd per network namespace and database set, checked before
-	// anything touches Redis or the kernel.
-	lock, err := lockInstance(*lockDir, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return exitConfig
+	if *lockDir != "" {
+		// Kept so that units and scripts passing it still start: one
+		// portsyncd per namespace and database set is now kept by
+		// start-up's abstract socket (package instance), with no file.
+		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", *lockDir)
 	}
-	defer lock.release()
 
 	dbs, err := sonicdb.Open(cfg)
 	if err != nil {
@@ -153,10 +152,11 @@ func run(args []string, stderr io.Writer) int {
 		Logger:           log,
 		LibLogger:        libLog,
 	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
-	if errors.Is(err, sonicdb.ErrRefused) {
-		// A password or an ACL does not change by waiting or restarting.
+	if isConfigError(err) {
+		// Another copy, a password, an ACL or a missing database does not
+		// change by waiting or restarting.
 		log.Error("portsyncd cannot start", "err", err)
-		return exitConfig
+		return ExitConfig
 	}
 	if err != nil && ctx.Err() != nil {
 		// Asked to stop before the pipeline ran (waiting for Redis, or

@@ -16,6 +16,10 @@ import (
 // per event under load and drained a backlog faster than with two, at no
 // measurable cost in latency; GOGC above 100 bought no CPU and cost 14 MiB.
 const (
+	// maxGOMAXPROCS bounds --gomaxprocs: the daemon's work is one event at
+	// a time, and each extra P may become an OS thread; 100000 of them
+	// end the process in thread exhaustion.
+	maxGOMAXPROCS      = 256
 	defaultGOMAXPROCS  = 1
 	defaultGOGC        = "100"
 	defaultMemoryLimit = "off"
@@ -44,8 +48,8 @@ func addRuntimeFlags(fs *flag.FlagSet) *runtimeFlags {
 // apply validates the flags and sets what the environment does not. It
 // returns the settings in force, for the log.
 func (r *runtimeFlags) apply(getenv func(string) string) ([]any, error) {
-	if r.gomaxprocs < 0 {
-		return nil, fmt.Errorf("--gomaxprocs %d: want 0 or more", r.gomaxprocs)
+	if r.gomaxprocs < 0 || r.gomaxprocs > maxGOMAXPROCS {
+		return nil, fmt.Errorf("--gomaxprocs %d: want 0 (one per CPU) to %d", r.gomaxprocs, maxGOMAXPROCS)
 	}
 	gogc, err := parseGOGC(r.gogc)
 	if err != nil {
@@ -55,26 +59,56 @@ func (r *runtimeFlags) apply(getenv func(string) string) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--memory-limit %q: %w", r.memoryLimit, err)
 	}
-	from := func(env string) string {
-		if getenv(env) != "" {
+	// The runtime ignores a GOMAXPROCS or GOGC it cannot parse (GOMEMLIMIT
+	// it refuses before main): such a value is not the environment's
+	// setting, the flag's is.
+	var ignored []string
+	fromEnv := func(env string, valid func(string) bool) bool {
+		v := getenv(env)
+		if v != "" && !valid(v) {
+			ignored = append(ignored, env+"="+strconv.Quote(v))
+		}
+		return v != "" && valid(v)
+	}
+	from := func(env bool) string {
+		if env {
 			return "env"
 		}
 		return "flag"
 	}
-	if getenv("GOMAXPROCS") == "" && r.gomaxprocs > 0 {
+	procsEnv, gcEnv, limitEnv := fromEnv("GOMAXPROCS", runtimeGOMAXPROCS), fromEnv("GOGC", runtimeGOGC), getenv("GOMEMLIMIT") != ""
+	if !procsEnv && r.gomaxprocs > 0 {
 		runtime.GOMAXPROCS(r.gomaxprocs)
 	}
-	if getenv("GOGC") == "" {
+	if !gcEnv {
 		debug.SetGCPercent(gogc)
 	}
-	if getenv("GOMEMLIMIT") == "" {
+	if !limitEnv {
 		debug.SetMemoryLimit(limit)
 	}
-	return []any{
-		"gomaxprocs", runtime.GOMAXPROCS(0), "gomaxprocs_from", from("GOMAXPROCS"),
-		"gogc", currentGCPercent(), "gogc_from", from("GOGC"),
-		"memory_limit", memoryLimitString(debug.SetMemoryLimit(-1)), "memory_limit_from", from("GOMEMLIMIT"),
-	}, nil
+	out := []any{
+		"gomaxprocs", runtime.GOMAXPROCS(0), "gomaxprocs_from", from(procsEnv),
+		"gogc", currentGCPercent(), "gogc_from", from(gcEnv),
+		"memory_limit", memoryLimitString(debug.SetMemoryLimit(-1)), "memory_limit_from", from(limitEnv),
+	}
+	if len(ignored) > 0 {
+		out = append(out, "env_ignored", strings.Join(ignored, " "))
+	}
+	return out, nil
+}
+
+// runtimeGOMAXPROCS reports whether the runtime takes v as GOMAXPROCS: a
+// positive 32-bit number.
+func runtimeGOMAXPROCS(v string) bool {
+	n, err := strconv.ParseInt(v, 10, 32)
+	return err == nil && n > 0
+}
+
+// runtimeGOGC reports whether the runtime takes v as GOGC: "off" or a
+// 32-bit number.
+func runtimeGOGC(v string) bool {
+	_, err := strconv.ParseInt(v, 10, 32)
+	return err == nil || v == "off"
 }
 
 // memoryLimitString says "off" for no limit, as the flag does.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -102,7 +104,21 @@ func TestRuntimeFlagsApply(t *testing.T) {
 		t.Errorf("flags applied although the environment sets them: %v", settings)
 	}
 
-	for _, args := range [][]string{{"--gomaxprocs", "-1"}, {"--gogc", "x"}, {"--memory-limit", "lots"}} {
+	// Values the runtime ignores are not the environment's setting: the
+	// flags apply, and the log says which were ignored.
+	bad := map[string]string{"GOMAXPROCS": "abc", "GOGC": "lots"}
+	settings, err = parse("--gomaxprocs", "2", "--gogc", "75").apply(func(k string) string { return bad[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(settings)
+	for _, w := range []string{"gomaxprocs 2 gomaxprocs_from flag", "gogc 75 gogc_from flag", `env_ignored GOMAXPROCS="abc" GOGC="lots"`} {
+		if !strings.Contains(got, w) {
+			t.Errorf("settings %v: want %q", got, w)
+		}
+	}
+
+	for _, args := range [][]string{{"--gomaxprocs", "-1"}, {"--gomaxprocs", "257"}, {"--gogc", "x"}, {"--memory-limit", "lots"}} {
 		if _, err := parse(args...).apply(noEnv); err == nil {
 			t.Errorf("%v: no error", args)
 		}

@@ -23,10 +23,15 @@ type signals struct {
 	stop func()
 }
 
-// handleSignals starts routing signals. It is called before anything with
-// a side effect, so that SIGHUP, whose default action ends the process,
-// never does.
+// handleSignals starts routing signals and ignores SIGPIPE. It is called
+// before anything with a side effect, so that SIGHUP, whose default action
+// ends the process, never does.
 func handleSignals(log *slog.Logger) *signals {
+	// A write to a closed stderr (its reader, a pipe to a logger, went
+	// away) raises SIGPIPE, whose default action ends a Go program writing
+	// to fd 1 or 2. Ignored, the write fails with EPIPE and the daemon goes
+	// on: port state matters more than its log.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &signals{ctx: ctx, resync: make(chan struct{}), dump: make(chan struct{}, 1)}
 	ch := make(chan os.Signal, 4)

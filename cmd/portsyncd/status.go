@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/sonicdb"
@@ -48,10 +50,17 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitConfig
 	}
-	if fs.NArg() > 0 || *interval <= 0 {
-		fmt.Fprintf(stderr, "portsyncd status: unexpected arguments %q or --interval %v\n", fs.Args(), *interval)
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "portsyncd status: unexpected argument %q: status takes flags only (see portsyncd status -h)\n", fs.Arg(0))
+		return exitConfig
+	case *interval <= 0:
+		fmt.Fprintf(stderr, "portsyncd status: --interval %v: want a duration above 0, e.g. 1s\n", *interval)
 		return exitConfig
 	}
+	// go-redis logs its failed dials itself (pool.go lines on stderr);
+	// status reports every failure in its own words, once.
+	redis.SetLogger(quietRedis{})
 	cfg, err := dbconfig.Load(*dbConfig)
 	if err == nil {
 		if err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB"); err != nil {
@@ -123,3 +132,8 @@ func readReport(ctx context.Context, dbs *sonicdb.DBs) (status.Report, error) {
 	}
 	return status.Build(snap), nil
 }
+
+// quietRedis drops go-redis's own log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
