@@ -53,8 +53,8 @@ func TestIntegrationWrongTypeKeyNamed(t *testing.T) {
 
 // Issue 7, Redis refuses portsyncd for good (password required; an ACL that
 // allows PING but not the writes start-up needs): no endless retry, one
-// error naming the database, the address and the reply, exit status 2.
-func TestIntegrationRedisRefusalExits2(t *testing.T) {
+// error naming the database, the address and the reply, exit status 78 (EX_CONFIG).
+func TestIntegrationRedisRefusalExitsConfig(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup []any
@@ -86,8 +86,8 @@ func TestIntegrationRedisRefusalExits2(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := append(tt.want, "permanent", e.redis.Socket)
-			if code != 2 || !containsAll(e.log(), want...) {
-				t.Errorf("exit status %d, want 2 and a log with %q:\n%s", code, want, e.log())
+			if code != exitConfig || !containsAll(e.log(), want...) {
+				t.Errorf("exit status %d, want 78 and a log with %q:\n%s", code, want, e.log())
 			}
 			if n := e.countLog("redis not reachable"); n > 0 {
 				t.Errorf("a permanent refusal retried %d times:\n%s", n, e.log())
@@ -128,7 +128,7 @@ func TestIntegrationSocketPathNotASocket(t *testing.T) {
 
 // Issue 7, a database_config.json that is a named pipe (or a device) is
 // refused at once, not opened and waited on for ever.
-func TestIntegrationDBConfigFIFOExits2(t *testing.T) {
+func TestIntegrationDBConfigFIFOExitsConfig(t *testing.T) {
 	harness.RequireRoot(t)
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "database_config.json")
@@ -144,8 +144,8 @@ func TestIntegrationDBConfigFIFOExits2(t *testing.T) {
 		}
 		out := strings.TrimSpace(d.Log())
 		want := "portsyncd: dbconfig: " + path + ": not a regular file (a " + kind + ")"
-		if code != 2 || out != want {
-			t.Errorf("exit status %d, output %q; want 2 and %q", code, out, want)
+		if code != exitConfig || out != want {
+			t.Errorf("exit status %d, output %q; want 78 and %q", code, out, want)
 		}
 	}
 }

@@ -34,8 +34,8 @@ func TestIntegrationSecondInstanceRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != 2 {
-		t.Errorf("second daemon: exit status %d, want 2\n%s", code, second.Log())
+	if code != exitConfig {
+		t.Errorf("second daemon: exit status %d, want 78\n%s", code, second.Log())
 	}
 	locks, _ := filepath.Glob(filepath.Join(lockDir, "*.lock"))
 	out := strings.TrimSpace(second.Log())

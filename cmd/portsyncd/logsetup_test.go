@@ -15,7 +15,7 @@ import (
 	"github.com/sonic-go/portsyncd/logging/logtest"
 )
 
-// Bad logging flags: one line naming the flag, exit status 2, before
+// Bad logging flags: one line naming the flag, ExitUsage, before
 // anything else happens. Good ones get as far as the database config.
 func TestLogFlags(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.json")
@@ -34,11 +34,15 @@ func TestLogFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			code := run(append([]string{"--db-config", missing}, tt.args...), &out)
+			var stdout, out bytes.Buffer
+			code := run(append([]string{"--db-config", missing}, tt.args...), &stdout, &out)
 			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			if code != exitConfig || len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
-				t.Errorf("exit %d, output %q; want %d and one line containing %q", code, out.String(), exitConfig, tt.want)
+			want := ExitUsage
+			if tt.want == missing {
+				want = ExitConfig
+			}
+			if code != want || len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("exit %d, output %q; want %d and one line containing %q", code, out.String(), want, tt.want)
 			}
 		})
 	}
