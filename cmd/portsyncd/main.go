@@ -188,7 +188,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
 	if errors.Is(err, sonicdb.ErrRefused) {
 		// A password or an ACL does not change by waiting or restarting.
-		log.Error("portsyncd cannot start", "err", err)
+		logs.Fatal("portsyncd cannot start", "err", err)
 		return ExitConfig
 	}
 	if err != nil && ctx.Err() != nil {
@@ -198,7 +198,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		log.Error("portsyncd stopped", "err", err)
+		logs.Fatal("portsyncd stopped", "err", err)
 		return ExitFailure
 	}
 	return 0
