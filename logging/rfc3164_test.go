@@ -102,7 +102,9 @@ func TestSyslogLocalIsRFC3164(t *testing.T) {
 	defer s.Close()
 	slog.New(h).Log(context.Background(), LevelNotice, "state change written", KeyPort, "Ethernet0")
 	s.Close() // flushed: the datagram is queued on the listener's socket
-	l.WaitRaw(t, waitFor, func(b []byte) bool { return bytes.HasSuffix(b, []byte(" portsyncd: state change written port=Ethernet0")) })
+	l.WaitRaw(t, waitFor, func(b []byte) bool {
+		return bytes.HasSuffix(b, []byte(" portsyncd: state change written port=Ethernet0"))
+	})
 	raw := string(l.Raw()[0])
 	if !strings.HasPrefix(raw, "<13>") || strings.Contains(raw, "portsyncd[") {
 		t.Errorf("datagram %q: want <13>, the tag without a pid", raw)
