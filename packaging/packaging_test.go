@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,5 +197,52 @@ func TestSysctlKeysExist(t *testing.T) {
 	}
 	if settings == 0 {
 		t.Errorf("no settings found")
+	}
+}
+
+// The command lines shipped in the units and the supervisord block are ones
+// the daemon accepts: run with the database config swapped for a missing
+// file, each stops at that file (78, configuration) and not at a flag (64,
+// usage).
+func TestShippedCommandLinesParse(t *testing.T) {
+	bin := harness.BuildDaemon(t)
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	commands := map[string]string{}
+	for _, u := range units {
+		b, err := os.ReadFile(u.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(b)) {
+			if cmd, ok := strings.CutPrefix(line, "ExecStart="+installedPath+" "); ok {
+				commands[u.file] = strings.ReplaceAll(cmd, "%i", "0")
+			}
+		}
+	}
+	b, err := os.ReadFile("supervisord/portsyncd.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if cmd, ok := strings.CutPrefix(line, "command="+installedPath+" "); ok {
+			commands["supervisord"] = cmd
+		}
+	}
+	if len(commands) != 3 {
+		t.Fatalf("found %d command lines, want 3: %v", len(commands), commands)
+	}
+	for name, cmd := range commands {
+		t.Run(name, func(t *testing.T) {
+			args := strings.Fields(cmd)
+			i := slices.Index(args, "--db-config")
+			if i < 0 || i+1 >= len(args) {
+				t.Fatalf("%q: no --db-config", cmd)
+			}
+			args[i+1] = missing
+			_, stderr, code := harness.Run(t, nil, bin, args...)
+			if code != 78 || !strings.Contains(stderr, missing) {
+				t.Errorf("portsyncd %s: exit %d, stderr %q; want 78 naming %s", strings.Join(args, " "), code, stderr, missing)
+			}
+		})
 	}
 }

@@ -114,7 +114,7 @@ the single-instance lock and the state dumps.
 the systemd units: one instance, or one per network namespace
 .RI ( portsyncd@asic0 ).
 .TP
-.I /usr/share/doc/portsyncd/supervisord/portsyncd.conf
+.I /usr/share/doc/portsyncd/examples/supervisord/portsyncd.conf
 the [program:portsyncd] block for SONiC's swss container.
 .SH "SEE ALSO"
 .BR systemd.service (5),
