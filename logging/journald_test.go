@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/logging/logtest"
 )
@@ -127,6 +129,9 @@ func TestAutoOutput(t *testing.T) {
 		{"names another stream", "1:2", none, OutputStderr},
 		{"malformed", "nonsense", devLog.Addr, OutputSyslog},
 	}
+	// A terminal: a person runs portsyncd by hand and sees its lines,
+	// /dev/log or not.
+	tty := openPTY(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lg, err := New(Config{Output: OutputAuto, Level: new(slog.LevelVar), Stderr: f,
@@ -140,4 +145,38 @@ func TestAutoOutput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("terminal, syslog socket", func(t *testing.T) {
+		lg, err := New(Config{Output: OutputAuto, Level: new(slog.LevelVar), Stderr: tty, SyslogAddr: devLog.Addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lg.Close()
+		if lg.Output != OutputStderr {
+			t.Errorf("output %q on a terminal, want stderr", lg.Output)
+		}
+	})
+}
+
+// openPTY returns the terminal side of a new pseudo-terminal.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	t.Setenv("TERM", "xterm")
+	return tty
 }

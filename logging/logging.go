@@ -15,7 +15,7 @@ import (
 
 // Outputs (--log-output).
 const (
-	OutputAuto     = "auto"     // journald when stderr is the journal's stream, else syslog when its socket exists, else stderr
+	OutputAuto     = "auto"     // journald when stderr is the journal's stream, else stderr on a terminal, else syslog when its socket exists, else stderr
 	OutputStderr   = "stderr"   // NewStderrHandler
 	OutputSyslog   = "syslog"   // NewSyslogHandler
 	OutputJournald = "journald" // NewJournalHandler
@@ -72,10 +72,13 @@ func New(cfg Config) (*Logging, error) {
 	out := cfg.Output
 	switch out {
 	case "", OutputAuto:
+		// A person at a terminal sees the lines; a service (a pipe to
+		// supervisord, the journal's stream) sends them where its
+		// supervisor's logs go.
 		out = OutputStderr
 		if journalStream {
 			out = OutputJournald
-		} else if syslogSocketExists(cfg.SyslogAddr) {
+		} else if !(f != nil && IsTerminal(f)) && syslogSocketExists(cfg.SyslogAddr) {
 			out = OutputSyslog
 		}
 	case OutputStderr, OutputSyslog, OutputJournald:

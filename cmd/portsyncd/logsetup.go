@@ -29,7 +29,7 @@ func addLogFlags(fs *flag.FlagSet) *logFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level until CONFIG_DB LOGGER|portsyncd LOGLEVEL is read: "+
 		"EMERG, ALERT, CRIT, ERROR, WARN, NOTICE, INFO or DEBUG (or debug, info, warn, error)")
 	fs.StringVar(&f.output, "log-output", logging.OutputAuto, "where logs go: auto (journald when stderr is the journal's stream, "+
-		"else syslog when the --syslog-addr socket exists, else stderr), stderr, syslog or journald; "+
+		"else stderr on a terminal, else syslog when the --syslog-addr socket exists, else stderr), stderr, syslog or journald; "+
 		"one that cannot be reached at start is replaced by stderr, with a line saying so")
 	fs.StringVar(&f.format, "log-format", logging.FormatAuto, "stderr format: auto (tint on a terminal, text otherwise), tint, text or json")
 	fs.StringVar(&f.syslogAddr, "syslog-addr", logging.DefaultSyslogAddr, "syslog destination: unixgram://PATH, udp://HOST:PORT or tcp://HOST:PORT (RFC 6587 octet counting)")
