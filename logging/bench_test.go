@@ -31,7 +31,7 @@ func BenchmarkHandler(b *testing.B) {
 		}},
 		{"syslog", func(b *testing.B, lv slog.Leveler) (slog.Handler, *Sink) {
 			l := logtest.ListenSyslog(b, "unixgram")
-			h, s, err := NewSyslogHandler(l.Addr, lv, 0)
+			h, s, err := NewSyslogHandler(l.Addr, SyslogFormatRFC5424, lv, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

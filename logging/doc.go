@@ -3,8 +3,13 @@
 //
 // It owns:
 //   - the handlers: stderr (tint for a person at a terminal, logfmt or JSON
-//     otherwise), syslog (RFC 5424 with structured data, over unixgram, UDP or
-//     TCP with octet counting) and journald (the journal's native protocol);
+//     otherwise), syslog (RFC 3164 as glibc's syslog(3) writes it, for the
+//     local socket that rsyslog or journald reads, or RFC 5424 with
+//     structured data, over unixgram, UDP or TCP with octet counting) and
+//     journald (the journal's native protocol);
+//   - choosing the output (auto: the journal, else /dev/log, else stderr) and
+//     falling back to stderr, saying so, when the one chosen cannot be
+//     reached at start; the reason for an exit on stderr too (Fatal);
 //   - SONiC's eight level names (EMERG ... DEBUG), their slog levels, their
 //     syslog severities, and the one *slog.LevelVar that governs every handler;
 //   - following CONFIG_DB LOGGER|portsyncd LOGLEVEL at run time (FollowLevel);
@@ -18,7 +23,8 @@
 //     drained by one goroutine per destination; when the queue is full the
 //     line is dropped and counted (Dropped), never waited for;
 //   - exit the process or decide anything about ports or Redis state: a
-//     destination that is down is retried with backoff, for ever;
+//     destination that goes down after start is retried with backoff, for
+//     ever;
 //   - change Redis configuration (such as notify-keyspace-events) or overwrite
 //     an operator's LOGGER|portsyncd fields: it only adds the ones missing.
 package logging

@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/logging/logtest"
 )
@@ -98,7 +100,9 @@ func TestJournaldReconnects(t *testing.T) {
 	<-done
 }
 
-// --log-output auto: journald exactly when $JOURNAL_STREAM names stderr.
+// --log-output auto: journald exactly when $JOURNAL_STREAM names stderr,
+// else syslog when its socket exists (as /dev/log does in SONiC's
+// containers), else stderr.
 func TestAutoOutput(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "stderr")
 	if err != nil {
@@ -110,25 +114,69 @@ func TestAutoOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	stream := statStream(t, fi.Sys())
+	journal := logtest.ListenJournal(t)
+	devLog := logtest.ListenSyslog(t, "unixgram")
+	notASocket := "unixgram://" + f.Name()
+	none := "unixgram://" + t.TempDir() + "/none"
 	tests := []struct {
-		name, env, want string
+		name, env, syslog, want string
 	}{
-		{"no JOURNAL_STREAM", "", OutputStderr},
-		{"names stderr", stream, OutputJournald},
-		{"names another stream", "1:2", OutputStderr},
-		{"malformed", "nonsense", OutputStderr},
+		{"no JOURNAL_STREAM, no syslog socket", "", none, OutputStderr},
+		{"no JOURNAL_STREAM, syslog socket", "", devLog.Addr, OutputSyslog},
+		{"syslog path not a socket", "", notASocket, OutputStderr},
+		{"remote syslog is never picked", "", "udp://127.0.0.1:514", OutputStderr},
+		{"names stderr", stream, devLog.Addr, OutputJournald},
+		{"names another stream", "1:2", none, OutputStderr},
+		{"malformed", "nonsense", devLog.Addr, OutputSyslog},
 	}
+	// A terminal: a person runs portsyncd by hand and sees its lines,
+	// /dev/log or not.
+	tty := openPTY(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lg, err := New(Config{Output: OutputAuto, Level: new(slog.LevelVar), Stderr: f,
-				JournalStream: tt.env, JournalSocket: t.TempDir() + "/none"})
+				JournalStream: tt.env, JournalSocket: journal.Addr, SyslogAddr: tt.syslog})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer lg.Close()
-			if lg.Output != tt.want {
-				t.Errorf("output %q, want %q", lg.Output, tt.want)
+			if lg.Output != tt.want || lg.Fallback != nil {
+				t.Errorf("output %q (fallback %v), want %q", lg.Output, lg.Fallback, tt.want)
 			}
 		})
 	}
+	t.Run("terminal, syslog socket", func(t *testing.T) {
+		lg, err := New(Config{Output: OutputAuto, Level: new(slog.LevelVar), Stderr: tty, SyslogAddr: devLog.Addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lg.Close()
+		if lg.Output != OutputStderr {
+			t.Errorf("output %q on a terminal, want stderr", lg.Output)
+		}
+	})
+}
+
+// openPTY returns the terminal side of a new pseudo-terminal.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	t.Setenv("TERM", "xterm")
+	return tty
 }

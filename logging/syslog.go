@@ -11,7 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// Syslog output, RFC 5424:
+// Syslog output, RFC 5424 (for remote collectors; local sockets get RFC
+// 3164 unless asked, see rfc3164.go):
 //
 //	<PRI>1 TIMESTAMP HOSTNAME portsyncd PID MSGID [port@32473 ...][meta@32473 ...] MSG
 //
@@ -311,11 +312,16 @@ func ParseSyslogAddr(addr string) (network, address string, err error) {
 	return network, address, nil
 }
 
-// NewSyslogHandler returns a handler that sends RFC 5424 lines to addr (see
-// ParseSyslogAddr) through a queue of the given length (0: DefaultQueue).
-// Close the returned sink to flush it.
-func NewSyslogHandler(addr string, level slog.Leveler, queue int) (slog.Handler, *Sink, error) {
+// NewSyslogHandler returns a handler that sends lines to addr (see
+// ParseSyslogAddr) in format (SyslogFormatAuto or "": RFC 3164 on
+// unixgram, RFC 5424 on udp and tcp) through a queue of the given length
+// (0: DefaultQueue). Close the returned sink to flush it.
+func NewSyslogHandler(addr, format string, level slog.Leveler, queue int) (slog.Handler, *Sink, error) {
 	network, address, err := ParseSyslogAddr(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := syslogEncoderFor(network, format)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -325,7 +331,23 @@ func NewSyslogHandler(addr string, level slog.Leveler, queue int) (slog.Handler,
 	}
 	dial := func() (net.Conn, error) { return net.DialTimeout(network, address, time.Second) }
 	s := newSink(queue, f, dial)
-	return &queueHandler{level: level, enc: newSyslogEncoder(), sink: s}, &Sink{s}, nil
+	return &queueHandler{level: level, enc: enc, sink: s}, &Sink{s}, nil
+}
+
+// syslogEncoderFor returns the encoder of format on network.
+func syslogEncoderFor(network, format string) (encoder, error) {
+	switch format {
+	case "", SyslogFormatAuto:
+		if network == "unixgram" {
+			return rfc3164Encoder{facility: facilityUser, now: time.Now}, nil
+		}
+		return newSyslogEncoder(), nil
+	case SyslogFormatRFC3164:
+		return rfc3164Encoder{facility: facilityUser, now: time.Now}, nil
+	case SyslogFormatRFC5424:
+		return newSyslogEncoder(), nil
+	}
+	return nil, fmt.Errorf("logging: syslog format %q: want auto, rfc3164 or rfc5424", format)
 }
 
 // Sink is the queue and writer behind a syslog or journald handler.

@@ -22,7 +22,7 @@ const waitFor = 10 * time.Second
 // cleanup.
 func newSyslog(t *testing.T, l *logtest.Listener, level slog.Leveler) (*slog.Logger, *Sink) {
 	t.Helper()
-	h, s, err := NewSyslogHandler(l.Addr, level, 0)
+	h, s, err := NewSyslogHandler(l.Addr, SyslogFormatRFC5424, level, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestSyslogNeverBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	h, s, err := NewSyslogHandler("unixgram://"+path, LevelDebug, 8)
+	h, s, err := NewSyslogHandler("unixgram://"+path, SyslogFormatRFC5424, LevelDebug, 8)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ ip netns add "$peer"
 ip -n "$ns" link set lo up
 
 echo "== starting portsyncd in $ns"
-ip netns exec "$ns" "$work/portsyncd" --db-config "$work/database_config.json" 2>"$work/portsyncd.log" &
+ip netns exec "$ns" "$work/portsyncd" --db-config "$work/database_config.json" --log-output stderr 2>"$work/portsyncd.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q 'msg=ready' "$work/portsyncd.log" && break; sleep 0.05; done
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, vet, unit and integration tests (race detector
 # on), and each fuzz target for a bounded time. Integration tests need root;
-# redis-server, iproute2, systemd (for systemd-analyze) and prometheus (for
-# promtool) are installed when missing.
+# redis-server, iproute2, systemd (for systemd-analyze), prometheus (for
+# promtool), rsyslog (the SONiC log format test), lintian (the package test)
+# and man-db are installed when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +12,12 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v rsyslogd >/dev/null || missing+=(rsyslog)
+command -v lintian >/dev/null || missing+=(lintian)
+command -v man >/dev/null || missing+=(man-db)
 if ((${#missing[@]})); then
 	echo "== installing ${missing[*]}"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 echo "== gofmt"

@@ -336,3 +336,212 @@ func TestHeartbeat(t *testing.T) {
 		t.Errorf("not healthy after beating again")
 	}
 }
+
+// pings records the arrival time of each datagram from conn until stop is
+// closed, on its own goroutine; its result is ready once done is closed.
+type pings struct {
+	at   []time.Time
+	msgs []string
+	done chan struct{}
+}
+
+func recordPings(t *testing.T, conn *net.UnixConn, stop <-chan struct{}) *pings {
+	t.Helper()
+	p := &pings{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 4096)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				continue // deadline: look at stop again
+			}
+			p.at = append(p.at, time.Now())
+			p.msgs = append(p.msgs, string(buf[:n]))
+		}
+	}()
+	return p
+}
+
+// The issue 16 case: systemd arms the watchdog at READY=1 and kills after a
+// whole WATCHDOG_USEC without a ping. With WATCHDOG_USEC of 1 s and of 500 ms
+// and a daemon whose health check runs at HeartbeatPeriod, READY=1 carries
+// the first ping and no gap between pings reaches WATCHDOG_USEC; the pings
+// come every half interval, not in a busy loop.
+func TestPingerTimingWithHeartbeat(t *testing.T) {
+	for _, interval := range []time.Duration{time.Second, 500 * time.Millisecond} {
+		t.Run(interval.String(), func(t *testing.T) {
+			conn := notifySocket(t)
+			t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
+			t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+			got, err := WatchdogInterval()
+			if err != nil || got != interval {
+				t.Fatalf("WatchdogInterval() = %v, %v; want %v", got, err, interval)
+			}
+			// The daemon's heartbeat: a round of answers every period,
+			// here always good, as the actors' watchdog would beat.
+			every := HeartbeatPeriod(got, 2*time.Second)
+			if every != interval/4 {
+				t.Fatalf("HeartbeatPeriod = %v, want %v", every, interval/4)
+			}
+			var hb Heartbeat
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			beating := make(chan struct{})
+			go func() {
+				defer close(beating)
+				tk := time.NewTicker(every)
+				defer tk.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tk.C:
+						hb.Beat()
+					}
+				}
+			}()
+			p := NewPinger(got, hb.Within(2*every))
+			runDone := make(chan error, 1)
+			go func() { runDone <- p.Run(ctx) }()
+
+			// Start-up takes a while; then the initial sync is done.
+			stop := make(chan struct{})
+			rec := recordPings(t, conn, stop)
+			hb.Beat()
+			if err := p.Ready(); err != nil {
+				t.Fatal(err)
+			}
+			readyAt := time.Now()
+			window := 6 * interval
+			time.Sleep(window) // the observation window itself, not synchronisation
+			close(stop)
+			<-rec.done
+			cancel()
+			<-beating
+			if err := <-runDone; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+
+			var afterReady []time.Time
+			sawReady := false
+			for i, m := range rec.msgs {
+				switch m {
+				case "READY=1\nWATCHDOG=1":
+					sawReady = true
+					afterReady = append(afterReady[:0], rec.at[i])
+				case "WATCHDOG=1":
+					if sawReady {
+						afterReady = append(afterReady, rec.at[i])
+					}
+				default:
+					t.Errorf("unexpected datagram %q", m)
+				}
+			}
+			if !sawReady {
+				t.Fatalf("no \"READY=1\\nWATCHDOG=1\" datagram; got %q", rec.msgs)
+			}
+			if d := afterReady[0].Sub(readyAt); d > interval/10 {
+				t.Errorf("READY=1 arrived %v after Ready()", d)
+			}
+			last := afterReady[len(afterReady)-1]
+			if gap := readyAt.Add(window).Sub(last); gap >= interval {
+				t.Errorf("no ping in the last %v of the window", gap)
+			}
+			for i := 1; i < len(afterReady); i++ {
+				if gap := afterReady[i].Sub(afterReady[i-1]); gap >= interval {
+					t.Errorf("ping %d came %v after the previous one: systemd would have killed the daemon (WATCHDOG_USEC %v)", i, gap, interval)
+				}
+			}
+			// Every half interval, give or take one: not a busy loop.
+			if n, want := len(afterReady), int(window/(interval/2)); n > want+2 {
+				t.Errorf("%d pings in %v, want about %d (one every %v)", n, window, want, interval/2)
+			}
+		})
+	}
+}
+
+// A wedged daemon (no more beats) stops the pings within half an interval
+// of its last good round plus one period, and they stay stopped.
+func TestPingerStopsWhenHeartbeatStops(t *testing.T) {
+	conn := notifySocket(t)
+	interval := 500 * time.Millisecond
+	every := HeartbeatPeriod(interval, 2*time.Second)
+	var hb Heartbeat
+	hb.Beat()
+	p := NewPinger(interval, hb.Within(2*every))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runDone := make(chan error, 1)
+	go func() { runDone <- p.Run(ctx) }()
+	if d := receive(t, conn); d.msg != "WATCHDOG=1" {
+		t.Fatalf("first datagram %q, want WATCHDOG=1", d.msg)
+	}
+	lastBeat := time.Now() // no Beat after this
+	stop := make(chan struct{})
+	rec := recordPings(t, conn, stop)
+	time.Sleep(3 * interval) // the observation window
+	close(stop)
+	<-rec.done
+	for i, at := range rec.at {
+		if at.Sub(lastBeat) > 2*every+interval/2+interval/10 {
+			t.Errorf("ping %d (%q) %v after the last beat", i, rec.msgs[i], at.Sub(lastBeat))
+		}
+	}
+	cancel()
+	if err := <-runDone; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// Ready without a watchdog, or while not healthy, is READY=1 alone: a ping
+// is never sent for a daemon that has not shown it is healthy.
+func TestPingerReadyWithoutPing(t *testing.T) {
+	conn := notifySocket(t)
+	for _, tt := range []struct {
+		name     string
+		interval time.Duration
+		healthy  bool
+	}{
+		{"watchdog off", 0, true},
+		{"not healthy", time.Second, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewPinger(tt.interval, func() bool { return tt.healthy })
+			if err := p.Ready(); err != nil {
+				t.Fatal(err)
+			}
+			if d := receive(t, conn); d.msg != "READY=1" {
+				t.Errorf("got %q, want READY=1", d.msg)
+			}
+		})
+	}
+}
+
+func TestHeartbeatPeriod(t *testing.T) {
+	for _, tt := range []struct{ interval, max, want time.Duration }{
+		{0, 2 * time.Second, 2 * time.Second},
+		{10 * time.Second, 2 * time.Second, 2 * time.Second},
+		{time.Second, 2 * time.Second, 250 * time.Millisecond},
+		{500 * time.Millisecond, 2 * time.Second, 125 * time.Millisecond},
+	} {
+		if got := HeartbeatPeriod(tt.interval, tt.max); got != tt.want {
+			t.Errorf("HeartbeatPeriod(%v, %v) = %v, want %v", tt.interval, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestWatchdogIntervalNeedsSocket(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	t.Setenv("WATCHDOG_USEC", "1000000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	if got, err := WatchdogInterval(); got != 0 || err != nil {
+		t.Errorf("WatchdogInterval() = %v, %v without NOTIFY_SOCKET; want 0, nil", got, err)
+	}
+}

@@ -179,7 +179,7 @@ func TestIntegrationSocketPathNotASocket(t *testing.T) {
 
 // Issue 7, a database_config.json that is a named pipe (or a device) is
 // refused at once, not opened and waited on for ever.
-func TestIntegrationDBConfigFIFOExits2(t *testing.T) {
+func TestIntegrationDBConfigFIFOExitsConfig(t *testing.T) {
 	harness.RequireRoot(t)
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "database_config.json")
@@ -195,8 +195,8 @@ func TestIntegrationDBConfigFIFOExits2(t *testing.T) {
 		}
 		out := strings.TrimSpace(d.Log())
 		want := "portsyncd: dbconfig: " + path + ": not a regular file (a " + kind + ")"
-		if code != 2 || out != want {
-			t.Errorf("exit status %d, output %q; want 2 and %q", code, out, want)
+		if code != exitConfig || out != want {
+			t.Errorf("exit status %d, output %q; want 78 and %q", code, out, want)
 		}
 	}
 }

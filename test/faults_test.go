@@ -227,7 +227,7 @@ func (e *env) startFaulty(t *testing.T, args ...string) (inject func(targets ...
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "faults")
 	t.Setenv("PORTSYNCD_FAULT_FILE", file)
-	e.daemon = harness.StartProcess(t, e.ns, harness.BuildDaemonTags(t, "faultinject"), e.args(args...)...)
+	e.daemon = harness.StartProcess(t, e.ns, harness.BuildDaemonTags(t, "faultinject"), harness.WithStderrLogs(e.args(args...))...)
 	e.daemon.WaitLog(t, "msg=ready", waitFor)
 	return func(targets ...string) {
 		if err := os.WriteFile(file, []byte(strings.Join(targets, "\n")), 0o644); err != nil {

@@ -18,7 +18,6 @@ import (
 
 // exitConfig is EX_CONFIG, the daemon's status for a configuration that
 // cannot work.
-const exitConfig = 78
 
 // Issues 7 and 17 (items 1, 2), single instance: a second portsyncd on the
 // same network namespace and databases exits 78 with one line naming the

@@ -11,7 +11,8 @@ import (
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
-// The real daemon with --log-output syslog: RFC 5424 lines on a unixgram
+// The real daemon with --log-output syslog --syslog-format rfc5424 (a local
+// socket gets RFC 3164 unless asked; rsyslog_test.go): RFC 5424 lines on a unixgram
 // socket, port lines with the [port@32473] element, and a level change in
 // CONFIG_DB LOGGER|portsyncd taking effect without a restart.
 func TestIntegrationSyslogOutput(t *testing.T) {
@@ -25,7 +26,7 @@ func TestIntegrationSyslogOutput(t *testing.T) {
 	ifindex := e.ns.AddPort(t, "Ethernet0", e.peers) // there before the daemon: an old interface
 	e.orch.Run(t)
 	l := logtest.ListenSyslog(t, "unixgram")
-	e.daemon = harness.StartDaemon(t, e.ns, "--db-config", e.dbConfig, "--log-output", "syslog", "--syslog-addr", l.Addr)
+	e.daemon = harness.StartDaemon(t, e.ns, "--db-config", e.dbConfig, "--log-output", "syslog", "--syslog-addr", l.Addr, "--syslog-format", "rfc5424")
 	pid := strconv.Itoa(e.daemon.Cmd.Process.Pid)
 	msg := func(prefix string) func(logtest.Message) bool {
 		return func(m logtest.Message) bool { return strings.HasPrefix(m.Msg, prefix+" ") || m.Msg == prefix }

@@ -36,8 +36,9 @@ func TestIntegrationSigtermDrainsAndExits(t *testing.T) {
 }
 
 // A missing or malformed database_config.json, or a missing database, ends
-// the process at once with one line naming the file, exit status 2.
-func TestIntegrationBadDBConfigExits2(t *testing.T) {
+// the process at once with one line naming the file, exit status 78
+// (EX_CONFIG: a crash exits 2, so systemd can tell them apart).
+func TestIntegrationBadDBConfigExitsConfig(t *testing.T) {
 	harness.RequireRoot(t)
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -64,8 +65,8 @@ func TestIntegrationBadDBConfigExits2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if code != 2 {
-				t.Errorf("exit status %d, want 2", code)
+			if code != exitConfig {
+				t.Errorf("exit status %d, want %d", code, exitConfig)
 			}
 			out := strings.TrimSpace(d.Log())
 			if strings.Count(out, "\n") != 0 || !strings.Contains(out, tt.path) || !strings.Contains(out, tt.wantErr) {

@@ -105,8 +105,8 @@ func TestIntegrationStatusAgreesThenFlagsDiff(t *testing.T) {
 
 func TestIntegrationStatusBadConfig(t *testing.T) {
 	_, stderr, code := harness.Run(t, nil, harness.BuildDaemon(t), "status", "--db-config", t.TempDir()+"/missing.json")
-	if code != 2 {
-		t.Errorf("exit status %d, want 2", code)
+	if code != exitConfig {
+		t.Errorf("exit status %d, want %d", code, exitConfig)
 	}
 	if !strings.Contains(stderr, "missing.json") {
 		t.Errorf("stderr does not name the file: %q", stderr)

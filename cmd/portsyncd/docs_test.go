@@ -19,7 +19,7 @@ func TestDocsComplete(t *testing.T) {
 	}
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
 	for name, usage := range map[string]func(*strings.Builder){
-		"portsyncd":        func(b *strings.Builder) { run([]string{"-h"}, b) },
+		"portsyncd":        func(b *strings.Builder) { run([]string{"-h"}, b, b) },
 		"portsyncd status": func(b *strings.Builder) { runStatus([]string{"-h"}, b, b) },
 	} {
 		var b strings.Builder

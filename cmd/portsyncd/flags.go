@@ -5,45 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"strings"
 	"time"
 )
-
-// version is the release, set at build time with
-// -ldflags "-X main.version=1.2.3". Empty: the module version from the build
-// information ("(devel)" for a build from a work tree).
-var version = ""
-
-// versionString is what --version prints: the version, the VCS revision
-// when the build recorded one, and the Go version.
-func versionString() string {
-	v, rev := version, ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" && rev != "" {
-					rev += "-dirty"
-				}
-			}
-		}
-	}
-	if v == "" {
-		v = "unknown"
-	}
-	out := []string{"portsyncd", v}
-	if rev != "" {
-		out = append(out, rev)
-	}
-	return strings.Join(append(out, runtime.Version()), " ")
-}
 
 // minBackoff is the least --redis-max-backoff: below it, retries against a
 // Redis that is down would spin.

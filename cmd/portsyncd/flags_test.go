@@ -64,46 +64,75 @@ func TestFlagValuesValidate(t *testing.T) {
 	}
 }
 
-// Every bad flag value ends the process with one line on stderr and status 2;
-// --version prints one line and exits 0.
+// Every bad flag value ends the process with one line on stderr, nothing on
+// stdout, and ExitUsage: a status no crash produces.
 func TestRunRejectsBadFlags(t *testing.T) {
 	tests := []struct {
-		args     []string
-		wantCode int
-		wantOut  string
+		args    []string
+		wantErr string
 	}{
-		{[]string{"--redis-max-backoff", "0"}, exitConfig, "portsyncd: --redis-max-backoff 0s: want at least 10ms"},
-		{[]string{"--netlink-rcvbuf", "-5"}, exitConfig, "portsyncd: --netlink-rcvbuf -5"},
-		{[]string{"--max-restarts", "-1"}, exitConfig, "portsyncd: --max-restarts -1"},
-		{[]string{"--restart-window", "0s"}, exitConfig, "portsyncd: --restart-window 0s"},
-		{[]string{"--netlink-rcvbuf", "99999999999999"}, exitConfig, "portsyncd: --netlink-rcvbuf 99999999999999"},
-		{[]string{"--metrics-addr", "127.0.0.1:99999"}, exitConfig, `portsyncd: --metrics-addr "127.0.0.1:99999": port`},
-		{[]string{"--dump-dir", "/etc/hostname"}, exitConfig, "portsyncd: --dump-dir /etc/hostname: not a directory"},
-		{[]string{"--dump-dir", "/nonexistent/dumps"}, exitConfig, "portsyncd: --dump-dir /nonexistent/dumps: no such directory"},
-		{[]string{"--gomaxprocs", "100000"}, exitConfig, "portsyncd: --gomaxprocs 100000: want 0 (one per CPU) to 256"},
-		{[]string{"--metrics-addr", "nowhere"}, exitConfig, `portsyncd: --metrics-addr "nowhere"`},
-		{[]string{"--port-table-recheck", "0s"}, exitConfig, "portsyncd: --port-table-recheck 0s"},
-		{[]string{"extra"}, exitConfig, `portsyncd: unexpected argument "extra"`},
-		{[]string{"--version"}, 0, "portsyncd "},
+		{[]string{"--redis-max-backoff", "0"}, "portsyncd: --redis-max-backoff 0s: want at least 10ms"},
+		{[]string{"--netlink-rcvbuf", "-5"}, "portsyncd: --netlink-rcvbuf -5"},
+		{[]string{"--max-restarts", "-1"}, "portsyncd: --max-restarts -1"},
+		{[]string{"--restart-window", "0s"}, "portsyncd: --restart-window 0s"},
+		{[]string{"--netlink-rcvbuf", "99999999999999"}, "portsyncd: --netlink-rcvbuf 99999999999999"},
+		{[]string{"--metrics-addr", "127.0.0.1:99999"}, `portsyncd: --metrics-addr "127.0.0.1:99999": port`},
+		{[]string{"--dump-dir", "/etc/hostname"}, "portsyncd: --dump-dir /etc/hostname: not a directory"},
+		{[]string{"--dump-dir", "/nonexistent/dumps"}, "portsyncd: --dump-dir /nonexistent/dumps: no such directory"},
+		{[]string{"--gomaxprocs", "100000"}, "portsyncd: --gomaxprocs 100000: want 0 (one per CPU) to 256"},
+		{[]string{"--metrics-addr", "nowhere"}, `portsyncd: --metrics-addr "nowhere"`},
+		{[]string{"--port-table-recheck", "0s"}, "portsyncd: --port-table-recheck 0s"},
+		{[]string{"extra"}, `portsyncd: unexpected argument "extra"`},
+		{[]string{"--no-such-flag"}, "portsyncd: flag provided but not defined: -no-such-flag (portsyncd --help lists the flags)"},
+		{[]string{"--netlink-rcvbuf", "lots"}, `portsyncd: invalid value "lots" for flag -netlink-rcvbuf`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var out strings.Builder
-			code := run(tt.args, &out)
-			if code != tt.wantCode {
-				t.Errorf("exit status %d, want %d", code, tt.wantCode)
+			var stdout, stderr strings.Builder
+			code := run(tt.args, &stdout, &stderr)
+			if code != ExitUsage {
+				t.Errorf("exit status %d, want %d", code, ExitUsage)
 			}
-			if s := out.String(); strings.Count(s, "\n") != 1 || !strings.HasPrefix(s, tt.wantOut) {
-				t.Errorf("output %q: want one line starting %q", s, tt.wantOut)
+			if s := stderr.String(); strings.Count(s, "\n") != 1 || !strings.HasPrefix(s, tt.wantErr) {
+				t.Errorf("stderr %q: want one line starting %q", s, tt.wantErr)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", stdout.String())
 			}
 		})
 	}
 }
 
-func TestVersionString(t *testing.T) {
-	defer func(v string) { version = v }(version)
-	version = "1.2.3"
-	if got := versionString(); !regexp.MustCompile(`^portsyncd 1\.2\.3 (\S+ )?go\S+$`).MatchString(got) {
-		t.Errorf("versionString() = %q", got)
+// --help and --version answer on stdout and exit 0, so that
+// "portsyncd --version | head" and "portsyncd --help | less" work; stderr
+// stays empty.
+func TestHelpAndVersionOnStdout(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(stdout, stderr *strings.Builder) int
+		want *regexp.Regexp
+	}{
+		{"--help", func(o, e *strings.Builder) int { return run([]string{"--help"}, o, e) },
+			regexp.MustCompile(`(?s)^Usage: portsyncd \[flags\].*-db-config`)},
+		{"-h", func(o, e *strings.Builder) int { return run([]string{"-h"}, o, e) },
+			regexp.MustCompile(`(?s)^Usage: portsyncd \[flags\].*-log-output`)},
+		{"--version", func(o, e *strings.Builder) int { return run([]string{"--version"}, o, e) },
+			regexp.MustCompile(`^portsyncd \S+ \(.*go1\.\d+.*\)\n$`)},
+		{"status --help", func(o, e *strings.Builder) int { return runStatus([]string{"--help"}, o, e) },
+			regexp.MustCompile(`(?s)^Usage: portsyncd status \[flags\].*-watch`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			if code := tt.run(&stdout, &stderr); code != ExitOK {
+				t.Errorf("exit status %d, want 0", code)
+			}
+			if !tt.want.MatchString(stdout.String()) {
+				t.Errorf("stdout %q does not match %v", stdout.String(), tt.want)
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("stderr %q, want nothing", stderr.String())
+			}
+		})
 	}
 }

@@ -21,7 +21,7 @@ const levelPoll = 10 * time.Second
 
 // logFlags are the command line's logging flags.
 type logFlags struct {
-	level, output, format, syslogAddr, journalSocket string
+	level, output, format, syslogAddr, syslogFormat, journalSocket string
 }
 
 func addLogFlags(fs *flag.FlagSet) *logFlags {
@@ -29,9 +29,12 @@ func addLogFlags(fs *flag.FlagSet) *logFlags {
 	fs.StringVar(&f.level, "log-level", "info", "log level until CONFIG_DB LOGGER|portsyncd LOGLEVEL is read: "+
 		"EMERG, ALERT, CRIT, ERROR, WARN, NOTICE, INFO or DEBUG (or debug, info, warn, error)")
 	fs.StringVar(&f.output, "log-output", logging.OutputAuto, "where logs go: auto (journald when stderr is the journal's stream, "+
-		"stderr otherwise), stderr, syslog or journald")
+		"else stderr on a terminal, else syslog when the --syslog-addr socket exists, else stderr), stderr, syslog or journald; "+
+		"one that cannot be reached at start is replaced by stderr, with a line saying so")
 	fs.StringVar(&f.format, "log-format", logging.FormatAuto, "stderr format: auto (tint on a terminal, text otherwise), tint, text or json")
 	fs.StringVar(&f.syslogAddr, "syslog-addr", logging.DefaultSyslogAddr, "syslog destination: unixgram://PATH, udp://HOST:PORT or tcp://HOST:PORT (RFC 6587 octet counting)")
+	fs.StringVar(&f.syslogFormat, "syslog-format", logging.SyslogFormatAuto, "syslog line format: auto (rfc3164 on unixgram, as glibc's syslog(3) and "+
+		"SONiC's rsyslog expect; rfc5424 on udp and tcp), rfc3164 or rfc5424 (structured data)")
 	fs.StringVar(&f.journalSocket, "journal-socket", logging.DefaultJournalSocket, "journald's native-protocol `socket`")
 	return f
 }
@@ -49,6 +52,7 @@ func (f *logFlags) open(stderr io.Writer) (*logging.Logging, *slog.LevelVar, err
 		Output:        f.output,
 		Format:        f.format,
 		SyslogAddr:    f.syslogAddr,
+		SyslogFormat:  f.syslogFormat,
 		JournalSocket: f.journalSocket,
 		Level:         lv,
 		Stderr:        stderr,

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sonic-go/portsyncd/actors/dbwriter"
+	"github.com/sonic-go/portsyncd/buildinfo"
 	"github.com/sonic-go/portsyncd/daemon"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/logging"
@@ -23,114 +24,145 @@ import (
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
-// Exit statuses: 2 for a configuration the daemon cannot start with, 1 for a
-// failure at run time (SONiC restarts the container or service around it).
-const (
-	exitFailure = 1
-	exitConfig  = 2
-)
-
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "status" {
-		os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "status":
+			os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+		case "manpage": // for packaging; not in --help
+			os.Exit(runManpage(os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
+// daemonFlags are the daemon's command-line flags, once parsed.
+type daemonFlags struct {
+	dbConfig, cpuProfile, dumpDir, metricsAddr, lockDir string
+	rcvbuf, maxRestarts                                 int
+	restartWindow, maxBackoff, recheck                  time.Duration
+	mlock, showVersion                                  bool
+	log                                                 *logFlags
+	rt                                                  *runtimeFlags
+}
+
+// newDaemonFlagSet defines every flag of the daemon: run parses them, the
+// man page (portsyncd manpage) is written from them.
+func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs := flag.NewFlagSet("portsyncd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbConfig := fs.String("db-config", dbconfig.DefaultPath, "path of SONiC's `database_config.json`")
-	logFlags := addLogFlags(fs)
-	rcvbuf := fs.Int("netlink-rcvbuf", 16<<20, "netlink receive buffer in `bytes` (SO_RCVBUFFORCE when permitted)")
-	maxRestarts := fs.Int("max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
-	restartWindow := fs.Duration("restart-window", time.Minute, "window for --max-restarts")
-	maxBackoff := fs.Duration("redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
-	recheck := fs.Duration("port-table-recheck", dbwriter.DefaultRecheck, "without keyspace events from APPL_DB: how often to check again for ports not yet in PORT_TABLE")
-	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
-	dumpDir := fs.String("dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
-	metricsAddr := fs.String("metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
-	mlock := fs.Bool("mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
-	lockDir := fs.String("lock-dir", "", "deprecated, ignored: one portsyncd per network namespace and database set is kept without a file")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	rt := addRuntimeFlags(fs)
+	d := &daemonFlags{}
+	fs.StringVar(&d.dbConfig, "db-config", dbconfig.DefaultPath, "path of SONiC's `database_config.json`")
+	d.log = addLogFlags(fs)
+	fs.IntVar(&d.rcvbuf, "netlink-rcvbuf", 16<<20, "netlink receive buffer in `bytes` (SO_RCVBUFFORCE when permitted)")
+	fs.IntVar(&d.maxRestarts, "max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
+	fs.DurationVar(&d.restartWindow, "restart-window", time.Minute, "window for --max-restarts")
+	fs.DurationVar(&d.maxBackoff, "redis-max-backoff", 2*time.Second, "cap on the wait between Redis retries")
+	fs.DurationVar(&d.recheck, "port-table-recheck", dbwriter.DefaultRecheck, "without keyspace events from APPL_DB: how often to check again for ports not yet in PORT_TABLE")
+	fs.StringVar(&d.cpuProfile, "cpu-profile", "", "write a CPU profile to this `file` until exit (for performance work)")
+	fs.StringVar(&d.dumpDir, "dump-dir", "/run/portsyncd", "`directory` for the state dumps SIGUSR1 asks for (the newest 10 are kept)")
+	fs.StringVar(&d.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
+	fs.BoolVar(&d.mlock, "mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
+	fs.StringVar(&d.lockDir, "lock-dir", "", "deprecated, ignored: one portsyncd per network namespace and database set is kept without a file")
+	fs.BoolVar(&d.showVersion, "version", false, "print the version, commit, build date and Go version, and exit")
+	d.rt = addRuntimeFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitConfig
+	return fs, d
+}
+
+// parseFlags parses args into fs. --help prints the usage on stdout
+// (status ExitOK, done); a parse error is one line on stderr (ExitUsage,
+// done).
+func parseFlags(fs *flag.FlagSet, name string, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.SetOutput(io.Discard) // flag would print the whole usage after an error
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return ExitOK, true
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v (%s --help lists the flags)\n", name, err, name)
+		return ExitUsage, true
 	}
-	if *showVersion {
-		fmt.Fprintln(stderr, versionString())
-		return 0
+	fs.SetOutput(stderr)
+	return 0, false
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs, d := newDaemonFlagSet()
+	if code, done := parseFlags(fs, "portsyncd", args, stdout, stderr); done {
+		return code
 	}
-	if err := (flagValues{RcvBuf: *rcvbuf, MaxRestarts: *maxRestarts, RestartWindow: *restartWindow,
-		MaxBackoff: *maxBackoff, DumpDir: *dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: *metricsAddr,
-		Recheck: *recheck, Args: fs.Args()}).validate(); err != nil {
+	if d.showVersion {
+		fmt.Fprintln(stdout, buildinfo.Get())
+		return ExitOK
+	}
+	if err := (flagValues{RcvBuf: d.rcvbuf, MaxRestarts: d.maxRestarts, RestartWindow: d.restartWindow,
+		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
+		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return exitConfig
+		return ExitUsage
 	}
-	logs, logLevel, err := logFlags.open(stderr)
+	logs, logLevel, err := d.log.open(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return exitConfig
+		return ExitUsage
 	}
 	defer logs.Close()
 	log, libLog := logs.Logger, logs.Lib("protoactor", slog.LevelWarn)
-	settings, err := rt.apply(os.Getenv)
+	settings, err := d.rt.apply(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return exitConfig
+		return ExitUsage
 	}
 	sigs := handleSignals(log)
 	defer sigs.stop()
 
-	if *mlock {
+	if d.mlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
 			fmt.Fprintf(stderr, "portsyncd: --mlock: %v\n", err)
-			return exitConfig
+			return ExitConfig
 		}
 	}
 
-	if *cpuProfile != "" {
+	if d.cpuProfile != "" {
 		// Never through a symlink: root must not truncate what one names.
-		f, err := os.OpenFile(*cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		f, err := os.OpenFile(d.cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "portsyncd: --cpu-profile: %v\n", err)
-			return exitConfig
+			return ExitConfig
 		}
 		defer pprof.StopCPUProfile()
 	}
 
-	cfg, err := dbconfig.Load(*dbConfig)
+	cfg, err := dbconfig.Load(d.dbConfig)
 	if err == nil {
 		err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB")
 		if err != nil {
-			err = fmt.Errorf("%s: %w", *dbConfig, err)
+			err = fmt.Errorf("%s: %w", d.dbConfig, err)
 		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return exitConfig
+		return ExitConfig
 	}
-	if *lockDir != "" {
+	if d.lockDir != "" {
 		// Kept so that units and scripts passing it still start: one
 		// portsyncd per namespace and database set is now kept by
 		// start-up's abstract socket (package instance), with no file.
-		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", *lockDir)
+		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", d.lockDir)
 	}
 
 	dbs, err := sonicdb.Open(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", *dbConfig, err)
-		return exitConfig
+		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", d.dbConfig, err)
+		return ExitConfig
 	}
 	defer dbs.Close()
 
@@ -139,15 +171,15 @@ func run(args []string, stderr io.Writer) int {
 	logging.Notice(log, "go runtime settings", settings...)
 	defer followLevel(ctx, dbs.Config, logLevel, log)()
 	err = daemon.Run(ctx, dbs, daemon.Options{
-		RcvBuf:           *rcvbuf,
-		MaxRestarts:      *maxRestarts,
-		RestartWindow:    *restartWindow,
-		MaxBackoff:       *maxBackoff,
-		PortTableRecheck: *recheck,
+		RcvBuf:           d.rcvbuf,
+		MaxRestarts:      d.maxRestarts,
+		RestartWindow:    d.restartWindow,
+		MaxBackoff:       d.maxBackoff,
+		PortTableRecheck: d.recheck,
 		Watchdog:         2 * time.Second,
 		DrainTimeout:     1500 * time.Millisecond,
-		MetricsAddr:      *metricsAddr,
-		DumpDir:          *dumpDir,
+		MetricsAddr:      d.metricsAddr,
+		DumpDir:          d.dumpDir,
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
 		LibLogger:        libLog,
@@ -155,7 +187,7 @@ func run(args []string, stderr io.Writer) int {
 	if isConfigError(err) {
 		// Another copy, a password, an ACL or a missing database does not
 		// change by waiting or restarting.
-		log.Error("portsyncd cannot start", "err", err)
+		logs.Fatal("portsyncd cannot start", "err", err)
 		return ExitConfig
 	}
 	if err != nil && ctx.Err() != nil {
@@ -165,8 +197,8 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		log.Error("portsyncd stopped", "err", err)
-		return exitFailure
+		logs.Fatal("portsyncd stopped", "err", err)
+		return ExitFailure
 	}
 	return 0
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// Everything wrong before Redis is reached is a configuration error: exit
-// status 2 and one line on stderr.
+// Everything wrong before Redis is reached stops at once with one line on
+// stderr: ExitUsage for the command line, ExitConfig for the file it names.
 func TestStatusBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	noState := filepath.Join(dir, "no_state.json")
@@ -21,18 +21,19 @@ func TestStatusBadConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		args       []string
+		wantCode   int
 		wantStderr string
 	}{
-		{"missing file", []string{"--db-config", filepath.Join(dir, "nope.json")}, "nope.json"},
-		{"no STATE_DB", []string{"--db-config", noState}, "STATE_DB"},
-		{"unknown flag", []string{"--colour"}, "colour"},
-		{"stray argument", []string{"--db-config", noState, "Ethernet0"}, "Ethernet0"},
-		{"bad interval", []string{"--watch", "--interval", "0s"}, "interval"},
+		{"missing file", []string{"--db-config", filepath.Join(dir, "nope.json")}, ExitConfig, "nope.json"},
+		{"no STATE_DB", []string{"--db-config", noState}, ExitConfig, "STATE_DB"},
+		{"unknown flag", []string{"--colour"}, ExitUsage, "colour"},
+		{"stray argument", []string{"--db-config", noState, "Ethernet0"}, ExitUsage, "Ethernet0"},
+		{"bad interval", []string{"--watch", "--interval", "0s"}, ExitUsage, "interval"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr strings.Builder
-			if code := runStatus(tt.args, &stdout, &stderr); code != exitConfig {
-				t.Errorf("exit status %d, want %d", code, exitConfig)
+			if code := runStatus(tt.args, &stdout, &stderr); code != tt.wantCode {
+				t.Errorf("exit status %d, want %d", code, tt.wantCode)
 			}
 			if !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("stderr %q does not mention %q", stderr.String(), tt.wantStderr)

@@ -247,6 +247,14 @@ func (l *Listener) wait(t testing.TB, timeout time.Duration, what string, match 
 	}
 }
 
+// WaitRaw waits until match accepts a message as received (any format)
+// and returns it.
+func (l *Listener) WaitRaw(t testing.TB, timeout time.Duration, match func([]byte) bool) []byte {
+	t.Helper()
+	i := l.wait(t, timeout, "matching message", match)
+	return l.Raw()[i]
+}
+
 // WaitSyslog parses every message received, failing the test on one that is
 // not RFC 5424, until match accepts one, and returns it.
 func (l *Listener) WaitSyslog(t testing.TB, timeout time.Duration, match func(Message) bool) Message {

@@ -154,7 +154,19 @@ func StartDaemon(t testing.TB, ns *Netns, args ...string) *Daemon {
 	if ns == nil {
 		t.Fatalf("harness: StartDaemon: nil namespace")
 	}
-	return StartProcess(t, ns, BuildDaemon(t), args...)
+	return StartProcess(t, ns, BuildDaemon(t), WithStderrLogs(args)...)
+}
+
+// WithStderrLogs returns args with "--log-output stderr" added unless they
+// choose an output: the daemon's default (auto) would log to /dev/log on a
+// host that has one, and the tests read the daemon's log from its stderr.
+func WithStderrLogs(args []string) []string {
+	for _, a := range args {
+		if a == "--log-output" || strings.HasPrefix(a, "--log-output=") {
+			return args
+		}
+	}
+	return append(append([]string(nil), args...), "--log-output", "stderr")
 }
 
 // StartProcess runs bin with args inside ns ("ip netns exec <ns.Name> bin

@@ -51,7 +51,7 @@ func TestSoak(t *testing.T) {
 	t.Setenv("PORTSYNCD_FAULT_FILE", faults)
 	dumpDir := t.TempDir()
 	d := harness.StartProcess(t, ns, harness.BuildDaemonTags(t, "faultinject"),
-		"--db-config", dbConfig, "--max-restarts", "1000000", "--netlink-rcvbuf", "32768", "--dump-dir", dumpDir)
+		harness.WithStderrLogs([]string{"--db-config", dbConfig, "--max-restarts", "1000000", "--netlink-rcvbuf", "32768", "--dump-dir", dumpDir})...)
 	d.WaitLog(t, "msg=ready", 10*time.Second)
 	for _, n := range names {
 		harness.Eventually(t, 10*time.Second, func() bool { return appl.Exists(ctx, "PORT_TABLE:"+n).Val() == 1 },
