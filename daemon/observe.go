@@ -2,19 +2,19 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	sdd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/sonic-go/portsyncd/actors/kstats"
 	"github.com/sonic-go/portsyncd/actors/portstate"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/metrics"
-	"github.com/sonic-go/portsyncd/sdnotify"
+	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
 // observe starts what watches the run from outside the actors: the metrics
@@ -40,32 +40,54 @@ func (r *running) observe() {
 		watchdog(ctx, r.root, r.children, every, r.giveUp, r.live.Answered, r.hb.Beat)
 	})
 	r.background(func(ctx context.Context) {
-		// Healthy: the last watchdog round, at most 1.5 periods ago, heard
-		// every actor. A wedged actor stops the pings before the
-		// watchdog's own verdict ends the process.
-		if err := sdnotify.Watchdog(ctx, r.hb.Within(every*3/2)); err != nil {
+		// Pings only while the last watchdog rounds heard every actor: a
+		// wedged actor stops them before the watchdog's own verdict ends
+		// the process.
+		if err := r.pinger.Run(ctx); err != nil {
 			r.log.Warn("systemd watchdog not served", "err", err)
 		}
 	})
 	r.background(func(ctx context.Context) {
-		if initialSync(ctx, r.root, r.stats, r.pl.Ports, r.pl.Writer) {
-			r.synced.Store(true)
-			logging.Notice(r.log, "initial sync done")
-			if err := sdnotify.Ready(); err != nil {
-				r.log.Warn("systemd readiness not sent", "err", err)
-			}
+		if !initialSync(ctx, r.root, r.stats, r.pl.Ports, r.pl.Writer) {
+			return
 		}
+		r.synced.Store(true)
+		logging.Notice(r.log, "initial sync done")
+		// The initial sync itself proves every actor works.
+		r.hb.Beat()
+		if err := r.pinger.Ready(); err != nil {
+			r.log.Warn("systemd readiness not sent", "err", err)
+		}
+		r.followStatus(ctx)
 	})
 }
 
-// watchdogPeriod is how often the watchdog asks every actor: at most half
-// of systemd's WATCHDOG_USEC when it is set, so that a healthy daemon pings
-// systemd in time.
-func watchdogPeriod(configured time.Duration) time.Duration {
-	if usec, err := sdd.SdWatchdogEnabled(false); err == nil && usec > 0 {
-		return min(configured, usec/2)
+// followStatus keeps systemd's STATUS= line current until ctx ends: what
+// PortInitDone waits for, or that the ports are synced, and whether Redis
+// is reachable.
+func (r *running) followStatus(ctx context.Context) {
+	ps, wr := &r.stats.Pipeline.Ports, &r.stats.Pipeline.Writer
+	last := ""
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		s := fmt.Sprintf("syncing: %d configured ports pending, PortInitDone not sent", ps.Pending.Load())
+		if wr.InitDoneSent.Load() {
+			s = fmt.Sprintf("ready: %d links, PortInitDone sent", ps.Links.Load())
+		}
+		if wr.RedisDown.Load() {
+			s = "Redis unreachable, retrying; " + s
+		}
+		if s != last {
+			status(s, r.log)
+			last = s
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	return configured
 }
 
 // observeEvery is how long an answer of the actors serves /debug/actors:
@@ -143,6 +165,7 @@ func readiness(root *actor.RootContext, stats *Stats, r *running) metrics.ReadyF
 		if !rd.PortInitDone {
 			ports, _ := pending(ctx)
 			rd.PendingPorts, _ = ports.([]string)
+			rd.NeverAppear = sonicdb.NeverAppear(rd.PendingPorts)
 		}
 		return rd
 	}

@@ -84,7 +84,14 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	if stats == nil {
 		stats = &Stats{}
 	}
-	opts.Watchdog = watchdogPeriod(opts.Watchdog)
+	interval, err := sdnotify.WatchdogInterval()
+	if err != nil {
+		log.Warn("systemd watchdog not served", "err", err)
+	}
+	// Heartbeats follow systemd's watchdog, so that every ping finds a
+	// fresh answer.
+	opts.Watchdog = sdnotify.HeartbeatPeriod(interval, opts.Watchdog)
+	status("waiting for Redis at "+dbs.Appl.Addr(), log)
 	if err := dbs.WaitReady(ctx, log, opts.MaxBackoff); err != nil {
 		return err
 	}
@@ -99,11 +106,20 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, opts Options, req Requests, stat
 	}
 	defer r.wait()
 	logging.Notice(log, "ready", "ports_configured", len(st.Ports), "pending", len(st.Pending), "old_interfaces", len(st.Old))
+	r.pinger = sdnotify.NewPinger(interval, r.hb.Within(2*opts.Watchdog))
 	r.observe()
 	return r.serve(ctx, req)
 }
 
-// redisTimeout bounds one batch's round trips to Redis: well within the
+// status tells systemd what the daemon is doing (systemctl status shows
+// it).
+func status(s string, log *slog.Logger) {
+	if err := sdnotify.Status(s); err != nil {
+		log.Warn("systemd status not sent", "err", err)
+	}
+}
+
+// redisTimeout bounds one batch's round trips to Redis: within half the
 // watchdog's period, so that a stalled Redis is seen as a Redis outage
 // (the batch is taken back, heartbeats answered) and not as a wedged
 // actor.
@@ -124,6 +140,7 @@ type running struct {
 	fatal    chan error
 	live     *metrics.Liveness
 	hb       *sdnotify.Heartbeat
+	pinger   *sdnotify.Pinger
 	synced   atomic.Bool
 	observer lateObserver
 
@@ -145,7 +162,7 @@ func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*r
 	children := func(ctx actor.Context) error {
 		p, err := pipeline.Spawn(ctx, pipeline.Config{
 			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, MaxBackoff: opts.MaxBackoff, RedisTimeout: redisTimeout(opts.Watchdog),
-			Recheck: opts.PortTableRecheck, Logger: r.log, Stats: &stats.Pipeline, Observer: &r.observer,
+			Recheck: opts.PortTableRecheck, Logger: r.log, Stats: &stats.Pipeline, Observer: &r.observer, Fatal: r.giveUp,
 		})
 		if err != nil {
 			return err
@@ -226,6 +243,7 @@ func (r *running) serve(ctx context.Context, req Requests) error {
 			return err
 		case <-ctx.Done():
 			_ = sdnotify.Stopping()
+			status("draining: writing what was read to Redis", r.log)
 			drain(r.root, r.pl, r.opts.DrainTimeout, r.log)
 			stopWithin(r.root, r.sup, time.Second)
 			logging.Notice(r.log, "stopped")

@@ -29,6 +29,9 @@ type Readiness struct {
 	PortInitDone   bool `json:"port_init_done"`  // PortInitDone published
 	// PendingPorts are the configured ports PortInitDone still waits for.
 	PendingPorts []string `json:"pending_ports,omitempty"`
+	// NeverAppear are those of PendingPorts that can never appear as a
+	// followed link, with why: PortInitDone waits for them for good.
+	NeverAppear map[string]string `json:"never_appear,omitempty"`
 }
 
 // Ready reports whether every condition holds.

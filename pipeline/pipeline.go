@@ -35,6 +35,8 @@ type Config struct {
 	Stats   *Stats
 	// Observer is told each write's latency and batch size; may be nil.
 	Observer dbwriter.Observer
+	// Fatal is told of an error that must end the run (dbwriter.Config.Fatal).
+	Fatal func(error)
 }
 
 // Stats gathers the pipeline's counters; they outlive actor restarts.
@@ -83,6 +85,7 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 			Logger:     cfg.Logger.With("actor", name("dbwriter")),
 			Stats:      &cfg.Stats.Writer,
 			Observer:   cfg.Observer,
+			Fatal:      cfg.Fatal,
 		})},
 		{"portstate", portstate.New(portstate.Config{
 			Writer:  p.Writer,

@@ -179,6 +179,10 @@ func explainDial(db *DB, err error) error {
 	return fmt.Errorf("unix_socket_path %s is not a socket (%s): %w", p, kind, err)
 }
 
+// Addr is where the database's server is reached: its unix socket, else
+// host:port.
+func (db *DB) Addr() string { return addr(db) }
+
 func addr(db *DB) string {
 	if db.Instance.UnixSocketPath != "" {
 		return db.Instance.UnixSocketPath

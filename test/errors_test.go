@@ -200,3 +200,31 @@ func TestIntegrationDBConfigFIFOExitsConfig(t *testing.T) {
 		}
 	}
 }
+
+// Issue 17 item 8, at run time: an ACL that stops PUBLISH after start-up
+// makes PortInitDone's producer write partial (staged, never announced).
+// It is not taken for published: one line naming the refused command, no
+// "PortInitDone published", exit status 78.
+func TestIntegrationProducerRefusedAtRunTimeExitsConfig(t *testing.T) {
+	e := newEnv(t)
+	e.configure("Ethernet0")
+	e.orch.Run(t)
+	e.start()
+	e.waitAppl("PortConfigDone")
+	admin := e.redis.Client(t, 0)
+	if err := admin.Do(context.Background(), "ACL", "SETUSER", "default", "-publish").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "SETUSER", "default", "+@all", "allchannels") })
+	e.ns.AddPort(t, "Ethernet0", e.peers) // the last pending port: PortInitDone is due
+	code, err := e.daemon.Wait(waitFor)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.log())
+	}
+	if code != exitConfig || !containsAll(e.log(), "producer set refused", "PUBLISH") {
+		t.Errorf("exit status %d, want %d and a line naming PUBLISH:\n%s", code, exitConfig, e.log())
+	}
+	if strings.Contains(e.log(), "PortInitDone published") {
+		t.Errorf("a refused PortInitDone was logged as published:\n%s", e.log())
+	}
+}

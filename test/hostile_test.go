@@ -2,6 +2,7 @@ package test
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -133,5 +134,11 @@ func TestIntegrationConfigReservedAndImpossibleNames(t *testing.T) {
 	}
 	if n := e.countLog("port=Ethernet0 "); n != 0 {
 		t.Errorf("Ethernet0 warned about:\n%s", e.log())
+	}
+	// /readyz says which pending ports can never come.
+	code, body := get(t, e.ns.HTTPClient(), "/readyz")
+	if code != http.StatusServiceUnavailable || !containsAll(body, `"never_appear"`, `"Ethernet0/1": "contains '/'"`, `"eth0"`) ||
+		strings.Contains(body, `"Ethernet0": "`) {
+		t.Errorf("/readyz = %d %s, want 503 naming Ethernet0/1 and eth0 (not Ethernet0) as never appearing", code, body)
 	}
 }

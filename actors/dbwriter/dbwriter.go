@@ -72,6 +72,9 @@ type Config struct {
 	Stats   *Stats
 	// Observer may be nil.
 	Observer Observer
+	// Fatal is told, once, of an error no retry can mend (Redis refusing a
+	// producer write for good); the run is to end. May be nil.
+	Fatal func(error)
 }
 
 // DefaultTimeout is Config.Timeout's default.
@@ -289,6 +292,14 @@ func (w *stateWriter) write() {
 	w.io.carry(res, err == nil)
 	if err != nil {
 		w.failed(b, err)
+		return
+	}
+	if res.refused != nil {
+		// Not "published": the key may be staged without its announcement.
+		w.log.Error("redis refuses the APPL_DB producer write for good", "err", res.refused)
+		if w.cfg.Fatal != nil {
+			w.cfg.Fatal(res.refused)
+		}
 		return
 	}
 	w.cfg.Stats.RedisDown.Store(false)

@@ -57,6 +57,9 @@ type result struct {
 	notInTable []keyOp  // HSETs held back: APPL_DB PORT_TABLE:<port> missing
 	rejected   []rejection
 	applDone   bool
+	// refused: Redis refuses a producer write for good (an ACL): retrying
+	// cannot help.
+	refused error
 	// Restarts of the servers noticed while writing this batch.
 	stateRestarted, applRestarted bool
 }
@@ -98,12 +101,18 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 	// PortConfigDone precede every STATE_DB write, as in SONiC's start-up.
 	if len(b.appl) > 0 {
 		pipe := appl.Client.Pipeline()
-		for _, a := range b.appl {
-			sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
+		sets := make([]*redis.Cmd, len(b.appl))
+		for i, a := range b.appl {
+			sets[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && !sonicdb.IsRedisError(err) {
 			return res, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
+		}
+		for _, set := range sets {
+			if res.refused = sonicdb.ProducerRefusal(ctx, appl, set.Err()); res.refused != nil {
+				break
+			}
 		}
 		// A rejected producer write is not retried in a loop: the core
 		// holds it and the actor tries again later.

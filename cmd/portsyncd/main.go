@@ -170,6 +170,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Logged only once the configuration is good: a bad one is one line.
 	logging.Notice(log, "go runtime settings", settings...)
 	defer followLevel(ctx, dbs.Config, logLevel, log)()
+	bi := buildinfo.Get()
 	err = daemon.Run(ctx, dbs, daemon.Options{
 		RcvBuf:           d.rcvbuf,
 		MaxRestarts:      d.maxRestarts,
@@ -183,6 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
 		LibLogger:        libLog,
+		Build:            metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
 	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
 	if isConfigError(err) {
 		// Another copy, a password, an ACL or a missing database does not
