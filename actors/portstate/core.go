@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Start is what SONiC's start-up established for the core: the configured
@@ -18,9 +19,10 @@ type Start struct {
 }
 
 // Core holds portsyncd's view of the kernel's links and decides, for each
-// batch of link events, what STATE_DB must say (SONIC_SPEC.md sections 2.7
-// and 4, and our section 8). It does no I/O and reads no clock: the portstate
-// actor feeds it and carries out what it returns.
+// batch of link events, what STATE_DB must say (docs/SONIC_CONTRACT.md
+// section 2 step 7, section 4, and the differences of section 6). It does no
+// I/O and reads no clock: the portstate actor feeds it and carries out what
+// it returns.
 type Core struct {
 	old     map[uint32]bool
 	byIndex map[uint32]string             // tracked links: ifindex -> port name
@@ -55,8 +57,8 @@ type Effects struct {
 	// Renamed and Vanished are reported so the actor can log them.
 	Renamed  []Rename
 	Vanished []Vanished
-	// Ignored counts the events SONiC's filters dropped, by Reason.
-	Ignored [numReasons]uint32
+	// Ignored counts the events SONiC's filters dropped, by sonic.Reason.
+	Ignored [sonic.NumReasons]uint32
 }
 
 // Empty reports whether the effects ask for nothing to be written.

@@ -11,17 +11,18 @@ import (
 	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Stats are portstate's counters. They outlive restarts of the actor.
 type Stats struct {
-	Events     atomic.Uint64             // link events handled
-	Ignored    [numReasons]atomic.Uint64 // events SONiC's filters drop, by Reason
-	Renames    atomic.Uint64             // same ifindex, new name: old name's key deleted
-	Reconciled atomic.Uint64             // links gone from a dump without a DELLINK
-	Restarts   atomic.Uint64             // incarnations after the first
-	Pending    atomic.Int64              // configured ports awaited before PortInitDone
-	Links      atomic.Int64              // links tracked
+	Events     atomic.Uint64                   // link events handled
+	Ignored    [sonic.NumReasons]atomic.Uint64 // events SONiC's filters drop, by sonic.Reason (sonic.Filters)
+	Renames    atomic.Uint64                   // same ifindex, new name: old name's key deleted
+	Reconciled atomic.Uint64                   // links gone from a dump without a DELLINK
+	Restarts   atomic.Uint64                   // incarnations after the first
+	Pending    atomic.Int64                    // configured ports awaited before PortInitDone
+	Links      atomic.Int64                    // links tracked
 }
 
 // Config is the portstate actor's wiring; it does not change after spawn.
@@ -81,7 +82,7 @@ func (s *portActor) Receive(ctx actor.Context) {
 	case *messages.DumpState:
 		st := s.cfg.Stats
 		ignored := make(map[string]uint64)
-		for _, r := range Reasons() {
+		for _, r := range sonic.Filters() {
 			ignored[r.String()] = st.Ignored[r].Load()
 		}
 		ctx.Respond(&messages.StateDump{Actor: "portstate", State: map[string]any{
