@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/sonic-go/portsyncd/backoff"
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/sonic"
 )
@@ -90,14 +91,15 @@ func (d *DBs) Close() {
 	}
 }
 
-// WaitReady pings each database until it answers, backing off from 100 ms up
-// to max between attempts and logging each failed attempt. It returns early
+// WaitReady pings each database until it answers, backing off from 100 ms
+// (or max, when smaller) up to max between attempts and logging each failed
+// attempt; max must be above 0. It returns early
 // when ctx ends, when a server refuses portsyncd for good (see ErrRefused):
 // waiting would not change a password or an ACL, and when a server has no
 // database of the configured number (ErrNoDatabase).
 func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration) error {
 	for _, db := range []*DB{d.Appl, d.Config, d.State} {
-		backoff := 100 * time.Millisecond
+		retry := backoff.New(min(100*time.Millisecond, max), max)
 		for attempt := 1; ; attempt++ {
 			err := db.Client.Ping(ctx).Err()
 			if err == nil {
@@ -112,13 +114,15 @@ func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration
 			if noDatabase(err) {
 				return fmt.Errorf("sonicdb: %s: id %d at %s: %w: %w", db.Name, db.ID, addr(db), ErrNoDatabase, err)
 			}
-			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", explainDial(db, err))
+			wait := retry.Next()
+			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", wait, "err", explainDial(db, err))
+			t := time.NewTimer(wait)
 			select {
-			case <-time.After(backoff):
+			case <-t.C:
 			case <-ctx.Done():
+				t.Stop()
 				return fmt.Errorf("sonicdb: connect %s: %w", db.Name, ctx.Err())
 			}
-			backoff = min(backoff*2, max)
 		}
 	}
 	return nil
