@@ -39,6 +39,9 @@ type framing int
 const (
 	datagram      framing = iota // one message per datagram (unixgram, UDP)
 	octetCounting                // "LEN SP MSG" on a stream (RFC 6587 section 3.4.1)
+	// journalDatagram is one entry per datagram, and an entry too large for
+	// one in a sealed memfd passed over the socket (sendJournalFD).
+	journalDatagram
 )
 
 // sink delivers encoded lines to one destination. Lines wait in a bounded
@@ -168,6 +171,15 @@ func (s *sink) deliver(b *[]byte, retry *backoff.Backoff) bool {
 			s.setConn(c)
 		}
 		err := s.write(c, *b)
+		if s.framing == journalDatagram && (errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS)) {
+			// As sd_journal_sendv does: what a datagram cannot hold
+			// goes in a memfd. Should that fail too, it is dropped.
+			if sendJournalFD(c, *b) == nil {
+				err = nil
+			} else {
+				err = syscall.EMSGSIZE
+			}
+		}
 		if err == nil {
 			retry.Reset()
 			return true
@@ -186,7 +198,7 @@ func (s *sink) deliver(b *[]byte, retry *backoff.Backoff) bool {
 }
 
 func (s *sink) write(c net.Conn, msg []byte) error {
-	if s.framing == datagram {
+	if s.framing != octetCounting {
 		_, err := c.Write(msg)
 		return err
 	}
