@@ -63,4 +63,3 @@ func TestLoadPortsKeepsFieldOrder(t *testing.T) {
 func containsName(list, name string) bool {
 	return slices.Contains(strings.Fields(list), "name="+name)
 }
-
