@@ -11,9 +11,9 @@ import (
 
 // BenchmarkHandler measures what a log call costs its caller with each
 // handler at the default level, NOTICE: a DEBUG line that is filtered out
-// (free with LogAttrs), and an enabled NOTICE line of the kind the port actors
-// write. For syslog and journald the line is encoded and queued on the
-// caller's goroutine; the socket write happens on the sink's goroutine, so
+// (free with LogAttrs), and an enabled NOTICE line of the kind dbwriter
+// writes per port state. For syslog and journald the line is encoded and
+// queued on the caller's goroutine; the socket write happens on the sink's goroutine, so
 // lines the destination cannot take are dropped, reported as drops/op.
 func BenchmarkHandler(b *testing.B) {
 	handlers := []struct {

@@ -8,24 +8,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
-// CONFIG_DB LOGGER|<daemon> fields, as SONiC's swssloglevel and
-// `config syslog` tooling read and write them.
-const (
-	// LoggerTable is CONFIG_DB's table of per-daemon logging settings.
-	LoggerTable = "LOGGER"
-	// FieldLogLevel holds SONiC's level name (ParseSONiCLevel).
-	FieldLogLevel = "LOGLEVEL"
-	// FieldLogOutput names where SONiC's C++ logger writes. portsyncd
-	// writes its default for SONiC's tools but does not follow it: the
-	// output is chosen by --log-output.
-	FieldLogOutput = "LOGOUTPUT"
-	// DefaultSONiCLevel and DefaultSONiCOutput are written when the key
-	// has no such field: SONiC's defaults.
-	DefaultSONiCLevel  = "NOTICE"
-	DefaultSONiCOutput = "SYSLOG"
-)
+// LoggerTable is sonic.LoggerTable, kept for cmd/portsyncd until it
+// imports sonic.
+const LoggerTable = sonic.LoggerTable
 
 // FollowLevel keeps lv at the level CONFIG_DB holds in key's LOGLEVEL field
 // (e.g. "LOGGER|portsyncd"), until ctx ends; it returns ctx's error.
@@ -101,8 +90,8 @@ func (f *follower) confirm(ctx context.Context, ps *redis.PubSub, wait time.Dura
 // initialise writes SONiC's defaults into the fields that are missing.
 func (f *follower) initialise(ctx context.Context) {
 	pipe := f.client.TxPipeline()
-	pipe.HSetNX(ctx, f.key, FieldLogLevel, DefaultSONiCLevel)
-	pipe.HSetNX(ctx, f.key, FieldLogOutput, DefaultSONiCOutput)
+	pipe.HSetNX(ctx, f.key, sonic.FieldLogLevel, sonic.DefaultLogLevel)
+	pipe.HSetNX(ctx, f.key, sonic.FieldLogOutput, sonic.DefaultLogOutput)
 	if _, err := pipe.Exec(ctx); err != nil {
 		f.redisFailed("write defaults", err)
 		return
@@ -111,7 +100,7 @@ func (f *follower) initialise(ctx context.Context) {
 }
 
 func (f *follower) read(ctx context.Context) {
-	v, err := f.client.HGet(ctx, f.key, FieldLogLevel).Result()
+	v, err := f.client.HGet(ctx, f.key, sonic.FieldLogLevel).Result()
 	if errors.Is(err, redis.Nil) {
 		f.failing = false
 		return

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -10,14 +11,16 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultJournalSocket is where journald takes native-protocol datagrams.
 const DefaultJournalSocket = "/run/systemd/journal/socket"
 
 // journalEncoder writes the journal's native protocol
-// (systemd.io/JOURNAL_NATIVE_PROTOCOL): one datagram per entry, one field per
-// line as NAME=value, or, for a value holding a newline, NAME, a newline,
+// (systemd.io/JOURNAL_NATIVE_PROTOCOL): one datagram per entry (or a memfd,
+// for an entry too large for one), one field per line as NAME=value, or, for a value holding a newline, NAME, a newline,
 // the value's length as a 64-bit little-endian integer, the value and a
 // newline.
 type journalEncoder struct{}
@@ -116,6 +119,9 @@ func JournalStream(env string, stderr *os.File) bool {
 // NewJournalHandler returns a handler that sends entries over the journal's
 // native protocol to the unixgram socket at path ("": DefaultJournalSocket)
 // through a queue of the given length (0: DefaultQueue).
+//
+// Not go-systemd's journal.Send: its socket path is fixed, it takes fields
+// as a map (no order), and writes on the caller's goroutine.
 func NewJournalHandler(path string, level slog.Leveler, queue int) (slog.Handler, *Sink) {
 	if path == "" {
 		path = DefaultJournalSocket
@@ -126,10 +132,50 @@ func NewJournalHandler(path string, level slog.Leveler, queue int) (slog.Handler
 			return nil, fmt.Errorf("logging: journal socket: %w", err)
 		}
 		// As sd_journal_send does: room for large entries. Best effort;
-		// a larger one fails with EMSGSIZE and is dropped and counted.
+		// a larger one goes in a memfd (sendJournalFD).
 		_ = c.SetWriteBuffer(8 << 20)
 		return c, nil
 	}
-	s := newSink(queue, datagram, dial)
+	s := newSink(queue, journalDatagram, dial)
 	return &queueHandler{level: level, enc: journalEncoder{}, sink: s}, &Sink{s}
+}
+
+// sendJournalFD passes msg to journald as a sealed memfd over c, with an
+// empty datagram, as sd_journal_sendv does for an entry too large for a
+// datagram; journald reads the entry from the memfd.
+func sendJournalFD(c net.Conn, msg []byte) error {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("logging: journal: %T cannot pass a file", c)
+	}
+	fd, err := unix.MemfdCreate("journal-entry", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return fmt.Errorf("logging: journal memfd: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "journal-entry")
+	defer f.Close()
+	if _, err := f.Write(msg); err != nil {
+		return fmt.Errorf("logging: journal memfd: %w", err)
+	}
+	// journald takes a memfd only sealed: then nobody can change the entry
+	// under it.
+	seals := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		return fmt.Errorf("logging: journal memfd seal: %w", err)
+	}
+	// net refuses WriteMsgUnix on a connected datagram socket: sendmsg(2)
+	// on its descriptor, waiting in the poller while the queue is full.
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("logging: journal pass memfd: %w", err)
+	}
+	rights := unix.UnixRights(int(f.Fd()))
+	werr := rc.Write(func(s uintptr) bool {
+		err = unix.Sendmsg(int(s), nil, rights, nil, 0)
+		return err != unix.EAGAIN
+	})
+	if err = cmp.Or(werr, err); err != nil {
+		return fmt.Errorf("logging: journal pass memfd: %w", err)
+	}
+	return nil
 }

@@ -100,6 +100,40 @@ func TestJournaldReconnects(t *testing.T) {
 	<-done
 }
 
+// An entry larger than any datagram the socket takes (the value is there
+// twice, in MESSAGE and its field: over the 16 MiB a send buffer can reach)
+// arrives whole through a sealed memfd, as journald reads it; the listener
+// reads at most 1 MiB from a datagram, so only the fd can carry it. The
+// next entry, small, still goes as a datagram.
+func TestJournaldLargeEntryPassesMemfd(t *testing.T) {
+	l := logtest.ListenJournal(t)
+	h, s := NewJournalHandler(l.Addr, LevelDebug, 0)
+	t.Cleanup(func() { s.Close() })
+	log := slog.New(h)
+	big := strings.Repeat("x", 9<<20)
+	log.Info("large", "blob", big)
+	log.Info("small")
+	e := l.WaitJournal(t, waitFor, func(e logtest.Entry) bool { return e.Get("MESSAGE") == "small" })
+	if e.Get("PRIORITY") != "6" {
+		t.Errorf("small entry: %v", e)
+	}
+	var large logtest.Entry
+	for _, raw := range l.Raw() {
+		if e, err := logtest.DecodeJournal(raw); err == nil && strings.HasPrefix(e.Get("MESSAGE"), "large ") {
+			large = e
+		}
+	}
+	if large == nil {
+		t.Fatalf("large entry not received; dropped %d", s.Dropped())
+	}
+	if got := large.Get("BLOB"); got != big {
+		t.Errorf("BLOB: %d bytes, want %d", len(got), len(big))
+	}
+	if n := s.Dropped(); n != 0 {
+		t.Errorf("dropped %d, want 0", n)
+	}
+}
+
 // --log-output auto: journald exactly when $JOURNAL_STREAM names stderr,
 // else syslog when its socket exists (as /dev/log does in SONiC's
 // containers), else stderr.

@@ -185,15 +185,6 @@ func (h floorHandler) WithGroup(name string) slog.Handler {
 	return floorHandler{h.Handler.WithGroup(name), h.min}
 }
 
-// Dropped returns how many lines this output has dropped (always 0 for
-// stderr, which is written synchronously).
-func (l *Logging) Dropped() uint64 {
-	if l.sink == nil {
-		return 0
-	}
-	return l.sink.Dropped()
-}
-
 // Close flushes a syslog or journald output (waiting at most two seconds).
 func (l *Logging) Close() error {
 	if l.sink == nil {

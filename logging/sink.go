@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sonic-go/portsyncd/backoff"
 )
 
 // Defaults of a sink.
@@ -17,8 +19,9 @@ const (
 	DefaultQueue = 1024
 	// flushTimeout bounds how long Close waits for queued lines to go out.
 	flushTimeout = 2 * time.Second
-	minBackoff   = 50 * time.Millisecond
-	maxBackoff   = 5 * time.Second
+	// minBackoff and maxBackoff bound the wait between reconnections.
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 5 * time.Second
 )
 
 // totalDropped counts lines dropped by every sink of the process.
@@ -36,6 +39,9 @@ type framing int
 const (
 	datagram      framing = iota // one message per datagram (unixgram, UDP)
 	octetCounting                // "LEN SP MSG" on a stream (RFC 6587 section 3.4.1)
+	// journalDatagram is one entry per datagram, and an entry too large for
+	// one in a sealed memfd passed over the socket (sendJournalFD).
+	journalDatagram
 )
 
 // sink delivers encoded lines to one destination. Lines wait in a bounded
@@ -122,7 +128,7 @@ func (s *sink) Close() error {
 func (s *sink) run() {
 	defer close(s.done)
 	defer s.setConn(nil)
-	backoff := minBackoff
+	retry := backoff.New(minBackoff, maxBackoff)
 	for {
 		var b *[]byte
 		select {
@@ -134,7 +140,7 @@ func (s *sink) run() {
 				return
 			}
 		}
-		if !s.deliver(b, &backoff) {
+		if !s.deliver(b, &retry) {
 			s.drop(b)
 			for {
 				select {
@@ -151,13 +157,13 @@ func (s *sink) run() {
 
 // deliver writes b, (re)connecting as needed. It returns false only when
 // the sink is aborted before b could be written.
-func (s *sink) deliver(b *[]byte, backoff *time.Duration) bool {
+func (s *sink) deliver(b *[]byte, retry *backoff.Backoff) bool {
 	for {
 		c := s.getConn()
 		if c == nil {
 			var err error
 			if c, err = s.dial(); err != nil {
-				if !s.sleep(backoff) {
+				if !retry.Wait(s.abort) {
 					return false
 				}
 				continue
@@ -165,8 +171,17 @@ func (s *sink) deliver(b *[]byte, backoff *time.Duration) bool {
 			s.setConn(c)
 		}
 		err := s.write(c, *b)
+		if s.framing == journalDatagram && (errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS)) {
+			// As sd_journal_sendv does: what a datagram cannot hold
+			// goes in a memfd. Should that fail too, it is dropped.
+			if sendJournalFD(c, *b) == nil {
+				err = nil
+			} else {
+				err = syscall.EMSGSIZE
+			}
+		}
 		if err == nil {
-			*backoff = minBackoff
+			retry.Reset()
 			return true
 		}
 		if errors.Is(err, syscall.EMSGSIZE) {
@@ -176,14 +191,14 @@ func (s *sink) deliver(b *[]byte, backoff *time.Duration) bool {
 			return true
 		}
 		s.setConn(nil)
-		if !s.sleep(backoff) {
+		if !retry.Wait(s.abort) {
 			return false
 		}
 	}
 }
 
 func (s *sink) write(c net.Conn, msg []byte) error {
-	if s.framing == datagram {
+	if s.framing != octetCounting {
 		_, err := c.Write(msg)
 		return err
 	}
@@ -192,20 +207,6 @@ func (s *sink) write(c net.Conn, msg []byte) error {
 	bufs := net.Buffers{h, msg}
 	_, err := bufs.WriteTo(c)
 	return err
-}
-
-// sleep waits for the backoff, doubling it for next time, and reports
-// false if the sink was aborted meanwhile.
-func (s *sink) sleep(backoff *time.Duration) bool {
-	t := time.NewTimer(*backoff)
-	defer t.Stop()
-	*backoff = min(2**backoff, maxBackoff)
-	select {
-	case <-t.C:
-		return true
-	case <-s.abort:
-		return false
-	}
 }
 
 func (s *sink) getConn() net.Conn {

@@ -5,7 +5,11 @@
 // none carries a channel, a socket or a Redis client.
 package messages
 
-import "time"
+import (
+	"time"
+
+	"github.com/sonic-go/portsyncd/sonic"
+)
 
 // EventKind says whether a link message announced or removed a link.
 type EventKind uint8
@@ -27,12 +31,6 @@ func (k EventKind) String() string {
 	return "unknown"
 }
 
-// Interface flags from <linux/if.h> that SONiC reads.
-const (
-	FlagUp      = 0x1  // IFF_UP: administratively up.
-	FlagRunning = 0x40 // IFF_RUNNING: operationally up (carrier).
-)
-
 // LinkEvent is one decoded rtnetlink link message.
 type LinkEvent struct {
 	Kind     EventKind
@@ -46,10 +44,10 @@ type LinkEvent struct {
 }
 
 // AdminUp reports IFF_UP.
-func (e LinkEvent) AdminUp() bool { return e.Flags&FlagUp != 0 }
+func (e LinkEvent) AdminUp() bool { return sonic.AdminUp(e.Flags) }
 
 // OperUp reports IFF_RUNNING.
-func (e LinkEvent) OperUp() bool { return e.Flags&FlagRunning != 0 }
+func (e LinkEvent) OperUp() bool { return sonic.OperUp(e.Flags) }
 
 // LinkBatch is sent by netlinkrx to portstate: the link messages of one
 // socket read, in kernel order.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Metrics is portsyncd's Prometheus registry: collectors that read Sources
@@ -50,17 +52,6 @@ func (m *Metrics) ObserveLatency(d time.Duration) { m.latency.Observe(d.Seconds(
 
 // ObserveBatchSize records the ports written by one Redis pipeline.
 func (m *Metrics) ObserveBatchSize(ports int) { m.batchSize.Observe(float64(ports)) }
-
-// Label values of the metrics with a fixed set of them.
-const (
-	reasonFamily        = "family"
-	reasonName          = "name"
-	reasonTeam          = "team"
-	reasonMaster        = "dellink_master"
-	reasonOldInterface  = "old_interface"
-	reasonNotConfigured = "not_configured"
-	reasonUnchanged     = "unchanged"
-)
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
@@ -162,18 +153,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Ports != nil {
 		p := c.src.Ports()
 		for _, r := range []struct {
-			reason string
+			reason sonic.Reason
 			v      uint64
 		}{
-			{reasonFamily, p.Ignored.Family},
-			{reasonName, p.Ignored.Name},
-			{reasonTeam, p.Ignored.Team},
-			{reasonMaster, p.Ignored.Master},
-			{reasonOldInterface, p.Ignored.OldInterface},
-			{reasonNotConfigured, p.Ignored.NotConfigured},
-			{reasonUnchanged, p.Ignored.Unchanged},
+			{sonic.ReasonFamily, p.Ignored.Family},
+			{sonic.ReasonName, p.Ignored.Name},
+			{sonic.ReasonTeam, p.Ignored.Team},
+			{sonic.ReasonMaster, p.Ignored.Master},
+			{sonic.ReasonOld, p.Ignored.OldInterface},
+			{sonic.ReasonNotConfigured, p.Ignored.NotConfigured},
+			{sonic.ReasonUnchanged, p.Ignored.Unchanged},
 		} {
-			counter(c.ignored, r.v, r.reason)
+			counter(c.ignored, r.v, r.reason.String())
 		}
 		counter(c.renames, p.Renames)
 		counter(c.vanished, p.Vanished)

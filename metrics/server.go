@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DefaultAddr is where the metrics server listens unless told otherwise:
@@ -46,12 +45,6 @@ type DumpFunc func(ctx context.Context) (any, error)
 
 // checkTimeout bounds each call of a HealthFunc, ReadyFunc or DumpFunc.
 const checkTimeout = 2 * time.Second
-
-// Handler returns the HTTP handler of /metrics, /healthz, /readyz and
-// /debug/actors. actorsDump may be nil: /debug/actors then answers 404.
-func Handler(reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) http.Handler {
-	return handler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), health, ready, actorsDump)
-}
 
 func handler(scrape http.Handler, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) http.Handler {
 	mux := http.NewServeMux()
@@ -165,14 +158,4 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("metrics: shutdown: %w", err)
 	}
 	return nil
-}
-
-// Serve listens on addr and serves /metrics (reg), /healthz, /readyz and
-// /debug/actors until ctx ends; see Listen and Server.Serve.
-func Serve(ctx context.Context, addr string, reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) error {
-	s, err := Listen(addr, reg, health, ready, actorsDump)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx)
 }

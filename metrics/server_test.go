@@ -251,7 +251,7 @@ func TestListenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.ln.Close()
-	if err := Serve(context.Background(), srv.Addr().String(), reg, ok, ready, nil); err == nil {
-		t.Error("Serve on a port in use: no error")
+	if _, err := Listen(srv.Addr().String(), reg, ok, ready, nil); err == nil {
+		t.Error("Listen on a port in use: no error")
 	}
 }

@@ -59,20 +59,16 @@ type NetlinkCounters struct {
 	BatchesInFlight int
 }
 
-// IgnoredCounters count link events that changed nothing in STATE_DB, by
-// reason. Counters count since start-up and only grow.
+// IgnoredCounters count link events that changed nothing in STATE_DB, one
+// field per sonic.Reason. Counters count since start-up and only grow.
 type IgnoredCounters struct {
-	Family       uint64 // not AF_UNSPEC (e.g. AF_BRIDGE)
-	Name         uint64 // neither Ethernet* nor PortChannel*
-	Team         uint64 // a team device: teamsyncd owns it
-	Master       uint64 // DELLINK of a bridge or LAG member
-	OldInterface uint64 // the link existed before a cold start
-	// NotConfigured: a port not (yet) in APPL_DB PORT_TABLE (dbwriter's
-	// NotInTable).
-	NotConfigured uint64
-	// Unchanged: a NEWLINK that changed nothing SONiC reads (netlinkrx's
-	// Unchanged).
-	Unchanged uint64
+	Family        uint64 // sonic.ReasonFamily (portstate)
+	Name          uint64 // sonic.ReasonName (portstate)
+	Team          uint64 // sonic.ReasonTeam (portstate)
+	Master        uint64 // sonic.ReasonMaster (portstate)
+	OldInterface  uint64 // sonic.ReasonOld (portstate)
+	NotConfigured uint64 // sonic.ReasonNotConfigured (dbwriter's NotInTable)
+	Unchanged     uint64 // sonic.ReasonUnchanged (netlinkrx's Repeats)
 }
 
 // PortCounters are portstate's figures.

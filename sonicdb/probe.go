@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // ErrNoDatabase marks a database number the Redis server does not have
@@ -66,12 +67,13 @@ const portProbe = "Ethernet0"
 // applNeeds are the commands portsyncd sends to APPL_DB; the first three
 // are the producer script's (producer.go).
 func applNeeds(appl *DB) [][]string {
+	port := appl.Key(sonic.PortTable, portProbe)
 	return [][]string{
-		{"SADD", PortTable + "_KEY_SET", portProbe},
-		{"HSET", "_" + appl.Key(PortTable, portProbe), "admin_status", "up"},
-		{"PUBLISH", PortTable + "_CHANNEL@" + strconv.Itoa(appl.ID), "G"},
-		{"EXISTS", appl.Key(PortTable, portProbe)},
-		{"HEXISTS", appl.Key(PortTable, portProbe), "admin_status"},
+		{"SADD", sonic.KeySet(sonic.PortTable), portProbe},
+		{"HSET", sonic.Staging(port), sonic.FieldAdminStatus, sonic.Up},
+		{"PUBLISH", sonic.Channel(sonic.PortTable, appl.ID), sonic.ChannelMessage},
+		{"EXISTS", port},
+		{"HEXISTS", port, sonic.FieldAdminStatus},
 	}
 }
 
@@ -79,23 +81,24 @@ func applNeeds(appl *DB) [][]string {
 // by running the check itself.
 func needs(dbs *DBs) map[*DB][][]string {
 	config, state := dbs.Config, dbs.State
+	logger, port := config.Key(sonic.LoggerTable, sonic.DaemonName), state.Key(sonic.PortTable, portProbe)
 	return map[*DB][][]string{
 		dbs.Appl: applNeeds(dbs.Appl),
 		config: {
-			{"HGET", config.Key(deviceMetadata, "localhost"), "switch_type"},
-			{"SCAN", "0", "MATCH", ConfigPortTable + config.Separator + "*", "COUNT", "1000"},
-			{"HGETALL", config.Key(ConfigPortTable, portProbe)},
-			{"HSETNX", config.Key("LOGGER", daemonName), "LOGLEVEL", "NOTICE"},
-			{"HGET", config.Key("LOGGER", daemonName), "LOGLEVEL"},
+			{"HGET", config.Key(sonic.DeviceMetadata, sonic.DeviceMetadataKey), sonic.FieldSwitchType},
+			{"SCAN", "0", "MATCH", config.Key(sonic.ConfigPortTable, "*"), "COUNT", "1000"},
+			{"HGETALL", config.Key(sonic.ConfigPortTable, portProbe)},
+			{"HSETNX", logger, sonic.FieldLogLevel, sonic.DefaultLogLevel},
+			{"HGET", logger, sonic.FieldLogLevel},
 		},
 		state: {
-			{"HGET", state.Key(warmEnableTable, "system"), "enable"},
-			{"HSET", state.Key(warmRestartTable, daemonName), "restore_count", "0"},
-			{"HINCRBY", state.Key(warmRestartTable, daemonName), "restore_count", "1"},
-			{"SCAN", "0", "MATCH", PortTable + state.Separator + "*", "COUNT", "1000"},
-			{"HSET", state.Key(PortTable, portProbe), "state", "ok"},
-			{"HEXISTS", state.Key(PortTable, portProbe), "netdev_oper_status"},
-			{"DEL", state.Key(PortTable, portProbe)},
+			{"HGET", state.Key(sonic.WarmEnableTable, sonic.WarmEnableScopes()[0]), sonic.FieldEnable},
+			{"HSET", RestoreCountKey(state), sonic.FieldRestoreCount, "0"},
+			{"HINCRBY", RestoreCountKey(state), sonic.FieldRestoreCount, "1"},
+			{"SCAN", "0", "MATCH", state.Key(sonic.PortTable, "*"), "COUNT", "1000"},
+			{"HSET", port, sonic.FieldState, sonic.StateOK},
+			{"HEXISTS", port, sonic.FieldOperStatus},
+			{"DEL", port},
 		},
 	}
 }

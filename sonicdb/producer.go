@@ -2,9 +2,10 @@ package sonicdb
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // producerSet is ProducerStateTable.set as one atomic step: stage the fields,
@@ -12,7 +13,8 @@ import (
 // not already waiting for the consumer.
 //
 // KEYS[1] key set, KEYS[2] staging hash; ARGV[1] channel, ARGV[2] key,
-// ARGV[3..] field, value pairs.
+// ARGV[3..] field, value pairs. 'G' is sonic.ChannelMessage, spelled in the
+// script so that its text (and its SHA) stays the same.
 var producerSet = redis.NewScript(`
 local added = redis.call('SADD', KEYS[1], ARGV[2])
 for i = 3, #ARGV, 2 do
@@ -28,9 +30,9 @@ return added
 // (field, value pairs) into table of the APPL_DB db. The script is sent with
 // EVAL, so a pipeline never meets NOSCRIPT.
 func ProducerSet(ctx context.Context, pipe redis.Pipeliner, appl *DB, table, key string, fields []string) *redis.Cmd {
-	keys := []string{table + "_KEY_SET", "_" + appl.Key(table, key)}
+	keys := []string{sonic.KeySet(table), sonic.Staging(appl.Key(table, key))}
 	args := make([]any, 0, 2+len(fields))
-	args = append(args, table+"_CHANNEL@"+strconv.Itoa(appl.ID), key)
+	args = append(args, sonic.Channel(table, appl.ID), key)
 	for _, f := range fields {
 		args = append(args, f)
 	}

@@ -16,19 +16,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/sonic-go/portsyncd/backoff"
 	"github.com/sonic-go/portsyncd/dbconfig"
-)
-
-// Table and key names portsyncd reads or writes.
-const (
-	PortTable        = "PORT_TABLE" // APPL_DB and STATE_DB
-	ConfigPortTable  = "PORT"       // CONFIG_DB
-	PortConfigDone   = "PortConfigDone"
-	PortInitDone     = "PortInitDone"
-	deviceMetadata   = "DEVICE_METADATA"
-	warmEnableTable  = "WARM_RESTART_ENABLE_TABLE"
-	warmRestartTable = "WARM_RESTART_TABLE"
-	daemonName       = "portsyncd"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // ClientName is the name every portsyncd connection gives itself (CLIENT
@@ -101,14 +91,15 @@ func (d *DBs) Close() {
 	}
 }
 
-// WaitReady pings each database until it answers, backing off from 100 ms up
-// to max between attempts and logging each failed attempt. It returns early
+// WaitReady pings each database until it answers, backing off from 100 ms
+// (or max, when smaller) up to max between attempts and logging each failed
+// attempt; max must be above 0. It returns early
 // when ctx ends, when a server refuses portsyncd for good (see ErrRefused):
 // waiting would not change a password or an ACL, and when a server has no
 // database of the configured number (ErrNoDatabase).
 func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration) error {
 	for _, db := range []*DB{d.Appl, d.Config, d.State} {
-		backoff := 100 * time.Millisecond
+		retry := backoff.New(min(100*time.Millisecond, max), max)
 		for attempt := 1; ; attempt++ {
 			err := db.Client.Ping(ctx).Err()
 			if err == nil {
@@ -123,13 +114,15 @@ func (d *DBs) WaitReady(ctx context.Context, log *slog.Logger, max time.Duration
 			if noDatabase(err) {
 				return fmt.Errorf("sonicdb: %s: id %d at %s: %w: %w", db.Name, db.ID, addr(db), ErrNoDatabase, err)
 			}
-			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", backoff, "err", explainDial(db, err))
+			wait := retry.Next()
+			log.Warn("redis not reachable", "db", db.Name, "addr", addr(db), "attempt", attempt, "retry_in", wait, "err", explainDial(db, err))
+			t := time.NewTimer(wait)
 			select {
-			case <-time.After(backoff):
+			case <-t.C:
 			case <-ctx.Done():
+				t.Stop()
 				return fmt.Errorf("sonicdb: connect %s: %w", db.Name, ctx.Err())
 			}
-			backoff = min(backoff*2, max)
 		}
 	}
 	return nil
@@ -249,10 +242,10 @@ func IsRedisError(err error) bool {
 // SwitchType reads CONFIG_DB DEVICE_METADATA|localhost switch_type; absent
 // means "switch".
 func SwitchType(ctx context.Context, cfg *DB) (string, error) {
-	key := cfg.Key(deviceMetadata, "localhost")
-	v, err := cfg.Client.HGet(ctx, key, "switch_type").Result()
+	key := cfg.Key(sonic.DeviceMetadata, sonic.DeviceMetadataKey)
+	v, err := cfg.Client.HGet(ctx, key, sonic.FieldSwitchType).Result()
 	if errors.Is(err, redis.Nil) {
-		return "switch", nil
+		return sonic.DefaultSwitchType, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("sonicdb: read switch_type: %w", keyError(ctx, cfg, key, err))
@@ -266,40 +259,40 @@ func SwitchType(ctx context.Context, cfg *DB) (string, error) {
 // incremented when warm) and returns whether this start is warm and the count
 // written.
 func WarmStart(ctx context.Context, state *DB) (warm bool, restoreCount int64, err error) {
-	for _, scope := range []string{"system", "swss"} {
-		ekey := state.Key(warmEnableTable, scope)
-		v, err := state.Client.HGet(ctx, ekey, "enable").Result()
+	for _, scope := range sonic.WarmEnableScopes() {
+		ekey := state.Key(sonic.WarmEnableTable, scope)
+		v, err := state.Client.HGet(ctx, ekey, sonic.FieldEnable).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return false, 0, fmt.Errorf("sonicdb: read warm restart enable: %w", keyError(ctx, state, ekey, err))
 		}
-		if v == "true" {
+		if v == sonic.Enabled {
 			warm = true
 		}
 	}
-	key := state.Key(warmRestartTable, daemonName)
+	key := RestoreCountKey(state)
 	if warm {
-		err := state.Client.HGet(ctx, key, "restore_count").Err()
+		err := state.Client.HGet(ctx, key, sonic.FieldRestoreCount).Err()
 		switch {
 		case errors.Is(err, redis.Nil):
 			warm = false // never restored before: a cold start that writes 0
 		case err != nil:
 			return false, 0, fmt.Errorf("sonicdb: read restore_count: %w", keyError(ctx, state, key, err))
 		default:
-			n, err := state.Client.HIncrBy(ctx, key, "restore_count", 1).Result()
+			n, err := state.Client.HIncrBy(ctx, key, sonic.FieldRestoreCount, 1).Result()
 			if err != nil {
 				return false, 0, fmt.Errorf("sonicdb: increment restore_count: %w", keyError(ctx, state, key, err))
 			}
 			return true, n, nil
 		}
 	}
-	if err := state.Client.HSet(ctx, key, "restore_count", "0").Err(); err != nil {
+	if err := state.Client.HSet(ctx, key, sonic.FieldRestoreCount, "0").Err(); err != nil {
 		return false, 0, fmt.Errorf("sonicdb: write restore_count: %w", keyError(ctx, state, key, err))
 	}
 	return false, 0, nil
 }
 
 // RestoreCountKey is the STATE_DB key holding restore_count.
-func RestoreCountKey(state *DB) string { return state.Key(warmRestartTable, daemonName) }
+func RestoreCountKey(state *DB) string { return state.Key(sonic.WarmRestartTable, sonic.DaemonName) }
 
 // Port is one CONFIG_DB PORT entry: its name and its fields as field, value
 // pairs, in the order HGETALL returned them (the original stages them in that
@@ -311,7 +304,7 @@ type Port struct {
 
 // LoadPorts reads every CONFIG_DB PORT|<name> hash.
 func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
-	prefix := ConfigPortTable + cfg.Separator
+	prefix := cfg.Key(sonic.ConfigPortTable, "")
 	var keys []string
 	iter := cfg.Client.Scan(ctx, 0, EscapeGlob(prefix)+"*", 1000).Iterator()
 	for iter.Next(ctx) {
@@ -350,11 +343,6 @@ func LoadPorts(ctx context.Context, cfg *DB) ([]Port, error) {
 	return ports, nil
 }
 
-// IsPortName reports whether SONiC's portsyncd tracks a link of this name.
-func IsPortName(name string) bool {
-	return strings.HasPrefix(name, "Ethernet") || strings.HasPrefix(name, "PortChannel")
-}
-
 // EscapeGlob escapes the glob characters of s for SCAN MATCH.
 func EscapeGlob(s string) string {
 	var b strings.Builder
@@ -373,12 +361,12 @@ func InitializedPorts(ctx context.Context, appl *DB, names []string) (map[string
 	pipe := appl.Client.Pipeline()
 	cmds := make([]*redis.BoolCmd, len(names))
 	for i, n := range names {
-		cmds[i] = pipe.HExists(ctx, appl.Key(PortTable, n), "admin_status")
+		cmds[i] = pipe.HExists(ctx, appl.Key(sonic.PortTable, n), sonic.FieldAdminStatus)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && len(names) > 0 {
 		for i, c := range cmds {
 			if IsRedisError(c.Err()) {
-				return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", keyError(ctx, appl, appl.Key(PortTable, names[i]), c.Err()))
+				return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", keyError(ctx, appl, appl.Key(sonic.PortTable, names[i]), c.Err()))
 			}
 		}
 		return nil, fmt.Errorf("sonicdb: read APPL_DB ports: %w", err)

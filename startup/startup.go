@@ -11,6 +11,7 @@ import (
 	"github.com/sonic-go/portsyncd/backoff"
 	"github.com/sonic-go/portsyncd/instance"
 	"github.com/sonic-go/portsyncd/logging"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -171,11 +172,11 @@ func takeGuard(ctx context.Context, dbs *sonicdb.DBs) (*instance.Guard, error) {
 func checkPortNames(ports []sonicdb.Port, log *slog.Logger) []sonicdb.Port {
 	out := ports[:0:0]
 	for _, p := range ports {
-		if sonicdb.ReservedPortName(p.Name) {
+		if sonic.IsMarker(p.Name) {
 			log.Warn("CONFIG_DB port ignored: its name is reserved for portsyncd's own marker", "port", p.Name)
 			continue
 		}
-		if why := sonicdb.NeverNetdev(p.Name); why != "" {
+		if why := sonic.NeverNetdev(p.Name); why != "" {
 			log.Warn("CONFIG_DB port can never be a link: PortInitDone will wait for it", "port", p.Name, "reason", why)
 		}
 		out = append(out, p)

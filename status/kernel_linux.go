@@ -5,6 +5,8 @@ import (
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // ReadKernel dumps the links of the calling thread's network namespace with
@@ -26,8 +28,8 @@ func ReadKernel() (map[string]Link, error) {
 			continue
 		}
 		links[m.Attributes.Name] = Link{
-			Up:      m.Flags&unix.IFF_UP != 0,
-			Running: m.Flags&unix.IFF_RUNNING != 0,
+			Up:      sonic.AdminUp(m.Flags),
+			Running: sonic.OperUp(m.Flags),
 			MTU:     m.Attributes.MTU,
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -17,27 +18,27 @@ import (
 func ReadDBs(ctx context.Context, dbs *sonicdb.DBs) (Snapshot, error) {
 	var s Snapshot
 	var err error
-	if s.Config, err = readTable(ctx, dbs.Config, sonicdb.ConfigPortTable); err != nil {
+	if s.Config, err = readTable(ctx, dbs.Config, sonic.ConfigPortTable); err != nil {
 		return s, err
 	}
-	if s.Appl, err = readTable(ctx, dbs.Appl, sonicdb.PortTable); err != nil {
+	if s.Appl, err = readTable(ctx, dbs.Appl, sonic.PortTable); err != nil {
 		return s, err
 	}
-	if s.State, err = readTable(ctx, dbs.State, sonicdb.PortTable); err != nil {
+	if s.State, err = readTable(ctx, dbs.State, sonic.PortTable); err != nil {
 		return s, err
 	}
 	s.Staged = make(map[string]bool)
 	// Staged by the producer: the key set names what orchagent has yet to
 	// pop; the staging hash holds the fields (either may be seen alone
 	// while a pop or a set is under way).
-	waiting, err := dbs.Appl.Client.SMembers(ctx, sonicdb.PortTable+"_KEY_SET").Result()
+	waiting, err := dbs.Appl.Client.SMembers(ctx, sonic.KeySet(sonic.PortTable)).Result()
 	if err != nil {
-		return s, fmt.Errorf("status: read APPL_DB %s_KEY_SET: %w", sonicdb.PortTable, err)
+		return s, fmt.Errorf("status: read APPL_DB %s: %w", sonic.KeySet(sonic.PortTable), err)
 	}
 	for _, k := range waiting {
 		s.Staged[k] = true
 	}
-	staging, err := scanKeys(ctx, dbs.Appl, "_"+dbs.Appl.Key(sonicdb.PortTable, ""))
+	staging, err := scanKeys(ctx, dbs.Appl, sonic.Staging(dbs.Appl.Key(sonic.PortTable, "")))
 	if err != nil {
 		return s, err
 	}

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sonic-go/portsyncd/sonicdb"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Schema is the version of the JSON rendering.
@@ -102,7 +102,7 @@ func (r Report) Differs() bool {
 }
 
 // portsyncdFields are the STATE_DB fields portsyncd writes.
-var portsyncdFields = []string{"state", "admin_status", "netdev_oper_status", "mtu"}
+var portsyncdFields = []string{sonic.FieldState, sonic.FieldAdminStatus, sonic.FieldOperStatus, sonic.FieldMTU}
 
 // Build makes the report: one row for every name in CONFIG_DB, APPL_DB
 // (consumed or staged) or STATE_DB, other than PortConfigDone and
@@ -111,15 +111,15 @@ var portsyncdFields = []string{"state", "admin_status", "netdev_oper_status", "m
 func Build(s Snapshot) Report {
 	r := Report{
 		Schema:         Schema,
-		PortConfigDone: applState(s, sonicdb.PortConfigDone),
-		PortInitDone:   applState(s, sonicdb.PortInitDone),
+		PortConfigDone: applState(s, sonic.PortConfigDone),
+		PortInitDone:   applState(s, sonic.PortInitDone),
 		Kernel:         KernelNotRead,
 		Ports:          []Port{},
 	}
 	if s.Kernel != nil {
 		r.Kernel = KernelNoPortLinks
 		for name := range s.Kernel {
-			if sonicdb.IsPortName(name) {
+			if sonic.IsPortName(name) {
 				r.Kernel = KernelCompared
 				break
 			}
@@ -134,26 +134,26 @@ func Build(s Snapshot) Report {
 	for n := range s.Staged {
 		names[n] = true
 	}
-	delete(names, sonicdb.PortConfigDone)
-	delete(names, sonicdb.PortInitDone)
+	delete(names, sonic.PortConfigDone)
+	delete(names, sonic.PortInitDone)
 
 	for _, name := range slices.SortedFunc(maps.Keys(names), NaturalCompare) {
 		conf, appl, state := s.Config[name], s.Appl[name], s.State[name]
 		p := Port{
 			Name:   name,
-			Lanes:  first(appl["lanes"], conf["lanes"]),
-			Speed:  first(appl["speed"], conf["speed"]),
-			MTU:    state["mtu"],
-			Admin:  state["admin_status"],
-			Oper:   state["netdev_oper_status"],
+			Lanes:  first(appl[sonic.FieldLanes], conf[sonic.FieldLanes]),
+			Speed:  first(appl[sonic.FieldSpeed], conf[sonic.FieldSpeed]),
+			MTU:    state[sonic.FieldMTU],
+			Admin:  state[sonic.FieldAdminStatus],
+			Oper:   state[sonic.FieldOperStatus],
 			ApplDB: applState(s, name),
-			State:  state["state"],
+			State:  state[sonic.FieldState],
 			Diff:   []string{},
 		}
 		if r.Kernel == KernelCompared {
 			link, ok := s.Kernel[name]
 			if ok {
-				p.Kernel = &KernelLink{Admin: upDown(link.Up), Oper: upDown(link.Running), MTU: strconv.FormatUint(uint64(link.MTU), 10)}
+				p.Kernel = &KernelLink{Admin: sonic.UpDown(link.Up), Oper: sonic.UpDown(link.Running), MTU: strconv.FormatUint(uint64(link.MTU), 10)}
 			}
 			p.Diff = diff(p, ok, state)
 		}
@@ -210,13 +210,6 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-func upDown(b bool) string {
-	if b {
-		return "up"
-	}
-	return "down"
 }
 
 // NaturalCompare orders strings with their runs of digits compared as

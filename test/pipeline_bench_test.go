@@ -23,8 +23,9 @@ import (
 )
 
 // BenchmarkPipeline measures the in-process hot path against a real
-// redis-server: decoding rtnetlink messages, portstate, and dbwriter's coalescing, pipelined writes. Each event changes a
-// port's MTU, ports round-robin; b.N events end when Redis acknowledged them.
+// redis-server: decoding rtnetlink messages, portstate's decisions, and
+// dbwriter's coalescing, pipelined writes. Each event changes a port's MTU,
+// ports round-robin; b.N events end when Redis acknowledged them.
 // The actors run on an actors.Loop, fed by a Source as netlinkrx's socket
 // feeds them.
 //
@@ -77,11 +78,11 @@ func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 	defer loop.Close(time.Second)
 	writerStats := &dbwriter.Stats{}
 	writer := actor.NewPID(system.Address(), "dbwriter")
-	decider := actor.NewPID(system.Address(), "portstate")
+	portstatePID := actor.NewPID(system.Address(), "portstate")
 	nowhere := actor.NewPID(system.Address(), "netlinkrx") // no restart asks for a dump here
 	onLoop, _ := loop.Option(actors.DefaultMailboxLimit)
 	if _, err := root.SpawnNamed(dbwriter.New(dbwriter.Config{
-		DBs: dbs, Acks: decider, Netlink: nowhere, MaxBackoff: time.Second, Logger: log, Stats: writerStats,
+		DBs: dbs, Acks: portstatePID, Netlink: nowhere, MaxBackoff: time.Second, Logger: log, Stats: writerStats,
 	}).Configure(onLoop), writer.Id); err != nil {
 		b.Fatal(err)
 	}
@@ -89,11 +90,11 @@ func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 	if _, err := root.SpawnNamed(portstate.New(portstate.Config{
 		Writer: writer, Netlink: nowhere, Start: portstate.Start{Old: map[uint32]bool{}},
 		Logger: log, Stats: &portstate.Stats{},
-	}).Configure(onLoop), decider.Id); err != nil {
+	}).Configure(onLoop), portstatePID.Id); err != nil {
 		b.Fatal(err)
 	}
 	defer func() {
-		root.StopFuture(decider).Wait()
+		root.StopFuture(portstatePID).Wait()
 		root.StopFuture(writer).Wait()
 	}()
 
@@ -120,7 +121,7 @@ func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 			events[j] = ev
 		}
 		i += n
-		root.Send(decider, &messages.LinkBatch{Events: events})
+		root.Send(portstatePID, &messages.LinkBatch{Events: events})
 		if i >= b.N {
 			close(done)
 		}
@@ -129,7 +130,7 @@ func benchPipeline(b *testing.B, ports, perBatch int, level slog.Level) {
 	loop.SetSource(src)
 	loop.Schedule(func() {}) // wakes the Loop to poll
 	<-done
-	for _, pid := range []*actor.PID{decider, writer} {
+	for _, pid := range []*actor.PID{portstatePID, writer} {
 		if _, err := root.RequestFuture(pid, &messages.Flush{}, time.Minute).Result(); err != nil {
 			b.Fatal(err)
 		}

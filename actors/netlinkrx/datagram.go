@@ -27,10 +27,6 @@ const (
 	rtextFilterSkipStats = 1 << 3
 )
 
-// ErrForged marks a datagram whose sender is not the kernel (nl_pid != 0):
-// another process on the host tried to feed portsyncd link state.
-var ErrForged = errors.New("netlink datagram not sent by the kernel")
-
 // nlHeader is a netlink message header (struct nlmsghdr).
 type nlHeader struct {
 	Len   uint32

@@ -1,6 +1,9 @@
 package netlinkrx
 
-import "github.com/sonic-go/portsyncd/messages"
+import (
+	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
+)
 
 // lastSeen remembers the last AF_UNSPEC link event sent for each ifindex,
 // bounded by the number of links.
@@ -12,11 +15,9 @@ func newLastSeen() *lastSeen {
 	return &lastSeen{byIndex: make(map[uint32]messages.LinkEvent)}
 }
 
-// relevant masks the flags down to those SONiC reads.
-const relevant = messages.FlagUp | messages.FlagRunning
-
 // unchanged reports whether ev repeats the last event of its link in every
-// field SONiC reads, and records it otherwise.
+// field SONiC reads (sonic.FlagsRead of the flags), and records it
+// otherwise.
 func (l *lastSeen) unchanged(ev messages.LinkEvent) bool {
 	if ev.Family != 0 {
 		return false
@@ -26,7 +27,7 @@ func (l *lastSeen) unchanged(ev messages.LinkEvent) bool {
 		return false
 	}
 	key := ev
-	key.Flags &= relevant
+	key.Flags &= sonic.FlagsRead
 	if prev, ok := l.byIndex[ev.Index]; ok && prev == key {
 		return true
 	}

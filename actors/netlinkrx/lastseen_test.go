@@ -6,10 +6,11 @@ import (
 	"github.com/jsimonetti/rtnetlink/v2"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 func TestLastSeenDropsOnlyRepeats(t *testing.T) {
-	up := messages.LinkEvent{Kind: messages.NewLink, Index: 5, Name: "Ethernet0", Flags: messages.FlagUp | messages.FlagRunning, MTU: 9100}
+	up := messages.LinkEvent{Kind: messages.NewLink, Index: 5, Name: "Ethernet0", Flags: sonic.FlagUp | sonic.FlagRunning, MTU: 9100}
 	with := func(f func(*messages.LinkEvent)) messages.LinkEvent {
 		ev := up
 		f(&ev)
@@ -23,8 +24,8 @@ func TestLastSeenDropsOnlyRepeats(t *testing.T) {
 		{"first event passes", []messages.LinkEvent{up}, []bool{false}},
 		{"exact repeat dropped", []messages.LinkEvent{up, up}, []bool{false, true}},
 		{"flags SONiC ignores dropped", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Flags |= 0x1000 })}, []bool{false, true}},
-		{"admin change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Flags &^= messages.FlagUp })}, []bool{false, false}},
-		{"carrier change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Flags &^= messages.FlagRunning })}, []bool{false, false}},
+		{"admin change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Flags &^= sonic.FlagUp })}, []bool{false, false}},
+		{"carrier change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Flags &^= sonic.FlagRunning })}, []bool{false, false}},
 		{"mtu change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.MTU = 1500 })}, []bool{false, false}},
 		{"rename passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Name = "Ethernet4" })}, []bool{false, false}},
 		{"master change passes", []messages.LinkEvent{up, with(func(e *messages.LinkEvent) { e.Master = 9 })}, []bool{false, false}},

@@ -213,22 +213,12 @@ func (s *Sockets) Discard() (int, error) {
 	return n, nil
 }
 
-// ReadBatch waits for the listen socket to have a datagram, then reads it
-// and up to max-1 more that are already queued into buf, and calls fn for
-// each message that may carry link state in them (see listenDatagram). Under
-// load this lets one wake-up carry many events.
-//
-// Only the kernel feeds portsyncd: a datagram whose sender is not the kernel
-// (nl_pid != 0) is dropped and counted (see TakeForged), unread.
-//
-// woke is called once the wait is over, before fn.
-//
-// The wait parks in the Go netpoller, so a read deadline on the listen
-// socket ends it with an error matching os.ErrDeadlineExceeded, and Close
-// with another error. ReadBatch reports an overrun (ENOBUFS: the kernel
-// dropped events) as overrun, not as an error. A datagram it cannot walk,
-// or one larger than buf, ends the batch with an error matching
-// ErrMalformed, after fn has seen the messages before it.
+// ReadBatch waits in the netpoller (a read deadline or Close ends the wait)
+// for a datagram, calls woke, then hands fn the link messages of it and of
+// up to max-1 more already queued: one wake-up carries many events. A
+// datagram not from the kernel is dropped unread (TakeForged counts it); an
+// overrun (ENOBUFS) is reported as overrun; one it cannot walk ends the batch
+// with ErrMalformed.
 func (s *Sockets) ReadBatch(buf []byte, max int, woke func(), fn func(typ uint16, data []byte)) (overrun bool, err error) {
 	raw, err := s.listen.SyscallConn()
 	if err != nil {

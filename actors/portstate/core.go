@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Start is what SONiC's start-up established for the core: the configured
@@ -18,9 +19,10 @@ type Start struct {
 }
 
 // Core holds portsyncd's view of the kernel's links and decides, for each
-// batch of link events, what STATE_DB must say (SONIC_SPEC.md sections 2.7
-// and 4, and our section 8). It does no I/O and reads no clock: the portstate
-// actor feeds it and carries out what it returns.
+// batch of link events, what STATE_DB must say (docs/SONIC_CONTRACT.md
+// section 2 step 7, section 4, and the differences of section 6). It does no
+// I/O and reads no clock: the portstate actor feeds it and carries out what
+// it returns.
 type Core struct {
 	old     map[uint32]bool
 	byIndex map[uint32]string             // tracked links: ifindex -> port name
@@ -55,8 +57,8 @@ type Effects struct {
 	// Renamed and Vanished are reported so the actor can log them.
 	Renamed  []Rename
 	Vanished []Vanished
-	// Ignored counts the events SONiC's filters dropped, by Reason.
-	Ignored [numReasons]uint32
+	// Ignored counts the events SONiC's filters dropped, by sonic.Reason.
+	Ignored [sonic.NumReasons]uint32
 }
 
 // Empty reports whether the effects ask for nothing to be written.
@@ -85,21 +87,21 @@ func (c *Core) AwaitResync() { c.awaitingResync = true }
 // Batch decides what one batch of link events requires. ops is reused for
 // Effects.Ops, so a caller that hands the slice on must pass a fresh one.
 func (c *Core) Batch(b *messages.LinkBatch, ops []messages.PortOp) Effects {
-	fx := Effects{Ops: ops[:0]}
+	effects := Effects{Ops: ops[:0]}
 	if c.awaitingResync && !b.Dump {
-		return fx
+		return effects
 	}
 	c.awaitingResync = false
 	c.sawBatch = true
 	if b.Dump {
-		c.reconcile(b.Events, &fx)
-		fx.Present = present(b.Events)
+		c.reconcile(b.Events, &effects)
+		effects.Present = present(b.Events)
 	}
 	for i := range b.Events {
-		c.handle(&b.Events[i], b.Dump, b.Received, &fx)
+		c.handle(&b.Events[i], b.Dump, b.Received, &effects)
 	}
-	fx.InitDone = c.initDone()
-	return fx
+	effects.InitDone = c.initDone()
+	return effects
 }
 
 // Written takes Redis's acknowledgement of ports' STATE_DB writes (section
@@ -124,7 +126,7 @@ func (c *Core) initDone() bool {
 
 // reconcile deletes the ports of links that a dump no longer holds: their
 // DELLINK was lost (section 8).
-func (c *Core) reconcile(events []messages.LinkEvent, fx *Effects) {
+func (c *Core) reconcile(events []messages.LinkEvent, effects *Effects) {
 	inDump := make(map[uint32]bool, len(events))
 	for _, ev := range events {
 		if ev.Kind == messages.NewLink && ev.Family == 0 {
@@ -136,8 +138,8 @@ func (c *Core) reconcile(events []messages.LinkEvent, fx *Effects) {
 			name := c.byIndex[idx]
 			delete(c.byIndex, idx)
 			delete(c.state, idx)
-			fx.Vanished = append(fx.Vanished, Vanished{Index: idx, Name: name})
-			fx.Ops = append(fx.Ops, messages.PortOp{Port: name, Del: true})
+			effects.Vanished = append(effects.Vanished, Vanished{Index: idx, Name: name})
+			effects.Ops = append(effects.Ops, messages.PortOp{Port: name, Del: true})
 		}
 	}
 }
@@ -154,28 +156,28 @@ func present(events []messages.LinkEvent) map[string]bool {
 }
 
 // handle decides one event.
-func (c *Core) handle(ev *messages.LinkEvent, dump bool, received time.Time, fx *Effects) {
+func (c *Core) handle(ev *messages.LinkEvent, dump bool, received time.Time, effects *Effects) {
 	if ev.Family == 0 {
 		if prev, ok := c.byIndex[ev.Index]; ok && (prev != ev.Name || ev.Kind == messages.DelLink) {
 			delete(c.byIndex, ev.Index)
 			delete(c.state, ev.Index)
 			if prev != ev.Name {
 				// Renamed: the old name's STATE_DB entry describes nothing.
-				fx.Renamed = append(fx.Renamed, Rename{Index: ev.Index, From: prev, To: ev.Name})
-				fx.Ops = append(fx.Ops, messages.PortOp{Port: prev, Del: true})
+				effects.Renamed = append(effects.Renamed, Rename{Index: ev.Index, From: prev, To: ev.Name})
+				effects.Ops = append(effects.Ops, messages.PortOp{Port: prev, Del: true})
 			}
 		}
 	}
 	verdict, reason := Classify(*ev, c.isOld)
 	switch verdict {
 	case Ignore:
-		fx.Ignored[reason]++
+		effects.Ignored[reason]++
 	case Delete:
-		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Del: true})
+		effects.Ops = append(effects.Ops, messages.PortOp{Port: ev.Name, Del: true})
 	case Update:
 		c.byIndex[ev.Index] = ev.Name
 		c.state[ev.Index] = StateOf(*ev)
-		fx.Ops = append(fx.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump, Received: received})
+		effects.Ops = append(effects.Ops, messages.PortOp{Port: ev.Name, Set: true, State: StateOf(*ev), Force: dump, Received: received})
 	}
 }
 

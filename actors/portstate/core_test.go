@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 func newlink(idx uint32, name string, flags uint32, mtu uint32) messages.LinkEvent {
@@ -17,7 +18,7 @@ func dellink(idx uint32, name string) messages.LinkEvent {
 	return messages.LinkEvent{Kind: messages.DelLink, Index: idx, Name: name}
 }
 
-const upRunning = messages.FlagUp | messages.FlagRunning
+const upRunning = sonic.FlagUp | sonic.FlagRunning
 
 func set(name string, admin, oper bool, mtu uint32) messages.PortOp {
 	return messages.PortOp{Port: name, Set: true, State: messages.PortState{AdminUp: admin, OperUp: oper, MTU: mtu}}
@@ -39,7 +40,7 @@ func live(evs ...messages.LinkEvent) step { return step{events: evs} }
 func dump(evs ...messages.LinkEvent) step { return step{events: evs, dump: true} }
 func acked(ports ...string) step          { return step{acked: ports} }
 
-// TestCore has one row per rule of SONIC_SPEC.md that the core decides; the
+// TestCore has one row per rule of docs/SONIC_CONTRACT.md that the core decides; the
 // effects of the last step are compared.
 func TestCore(t *testing.T) {
 	eth0 := newlink(10, "Ethernet0", upRunning, 9100)
@@ -59,7 +60,7 @@ func TestCore(t *testing.T) {
 			steps: []step{live(newlink(10, "Ethernet0", 0, 1500))},
 			want:  Effects{Ops: []messages.PortOp{set("Ethernet0", false, false, 1500)}, InitDone: true}, wantInitDones: 1},
 		{name: "4.7 admin up, no carrier",
-			steps: []step{live(newlink(10, "Ethernet0", messages.FlagUp, 9100))},
+			steps: []step{live(newlink(10, "Ethernet0", sonic.FlagUp, 9100))},
 			want:  Effects{Ops: []messages.PortOp{set("Ethernet0", true, false, 9100)}, InitDone: true}, wantInitDones: 1},
 		{name: "4.7 PortChannel newlink writes",
 			steps: []step{live(newlink(11, "PortChannel0001", upRunning, 9100))},
@@ -72,23 +73,23 @@ func TestCore(t *testing.T) {
 			want:  Effects{Ops: []messages.PortOp{del("Ethernet0")}, InitDone: true}, wantInitDones: 1},
 		{name: "4.1 AF_BRIDGE messages ignored",
 			steps: []step{live(messages.LinkEvent{Kind: messages.NewLink, Family: 7, Index: 10, Name: "Ethernet0"})},
-			want:  Effects{InitDone: true, Ignored: ignored(ReasonFamily, 1)}, wantInitDones: 1},
+			want:  Effects{InitDone: true, Ignored: ignored(sonic.ReasonFamily, 1)}, wantInitDones: 1},
 		{name: "4.2 names other than Ethernet*/PortChannel* ignored",
 			steps: []step{live(newlink(3, "eth0", upRunning, 1500), newlink(4, "Vlan1000", upRunning, 1500))},
-			want:  Effects{InitDone: true, Ignored: ignored(ReasonName, 2)}, wantInitDones: 1},
+			want:  Effects{InitDone: true, Ignored: ignored(sonic.ReasonName, 2)}, wantInitDones: 1},
 		{name: "4.3 team devices ignored",
 			steps: []step{live(messages.LinkEvent{Kind: messages.NewLink, Index: 12, Name: "PortChannel1", InfoKind: "team"})},
-			want:  Effects{InitDone: true, Ignored: ignored(ReasonTeam, 1)}, wantInitDones: 1},
+			want:  Effects{InitDone: true, Ignored: ignored(sonic.ReasonTeam, 1)}, wantInitDones: 1},
 		{name: "4.4 dellink with a master ignored (the member left a bridge or LAG)",
 			steps: []step{live(messages.LinkEvent{Kind: messages.DelLink, Index: 10, Name: "Ethernet0", Master: 3})},
-			want:  Effects{InitDone: true, Ignored: ignored(ReasonMaster, 1)}, wantInitDones: 1},
+			want:  Effects{InitDone: true, Ignored: ignored(sonic.ReasonMaster, 1)}, wantInitDones: 1},
 		{name: "4.4 newlink with a master writes (LAG members keep oper status current)",
 			steps: []step{live(messages.LinkEvent{Kind: messages.NewLink, Index: 10, Name: "Ethernet0", Master: 3, Flags: upRunning, MTU: 9100})},
 			want:  Effects{Ops: []messages.PortOp{set("Ethernet0", true, true, 9100)}, InitDone: true}, wantInitDones: 1},
 		{name: "4.5 old interface: newlink and dellink ignored",
 			start: Start{Old: map[uint32]bool{10: true}},
 			steps: []step{live(eth0, dellink(10, "Ethernet0"))},
-			want:  Effects{InitDone: true, Ignored: ignored(ReasonOld, 2)}, wantInitDones: 1},
+			want:  Effects{InitDone: true, Ignored: ignored(sonic.ReasonOld, 2)}, wantInitDones: 1},
 		{name: "4.5 a new ifindex for an old name is not old",
 			start: Start{Old: map[uint32]bool{10: true}},
 			steps: []step{live(newlink(20, "Ethernet0", upRunning, 9100))},
@@ -121,11 +122,11 @@ func TestCore(t *testing.T) {
 		{name: "8 rename to a foreign name deletes the old key and writes nothing",
 			steps: []step{live(eth0), live(newlink(10, "eth9", upRunning, 9100))},
 			want: Effects{Ops: []messages.PortOp{del("Ethernet0")},
-				Renamed: []Rename{{Index: 10, From: "Ethernet0", To: "eth9"}}, Ignored: ignored(ReasonName, 1)}, wantInitDones: 1},
+				Renamed: []Rename{{Index: 10, From: "Ethernet0", To: "eth9"}}, Ignored: ignored(sonic.ReasonName, 1)}, wantInitDones: 1},
 		{name: "8 dump: every present port written with force, names reported",
 			steps: []step{dump(eth0, newlink(1, "lo", upRunning, 65536))},
 			want: Effects{Ops: []messages.PortOp{forced(set("Ethernet0", true, true, 9100))},
-				Present: map[string]bool{"Ethernet0": true, "lo": true}, InitDone: true, Ignored: ignored(ReasonName, 1)}, wantInitDones: 1},
+				Present: map[string]bool{"Ethernet0": true, "lo": true}, InitDone: true, Ignored: ignored(sonic.ReasonName, 1)}, wantInitDones: 1},
 		{name: "8 dump: a link gone without a DELLINK is deleted",
 			steps: []step{live(eth0, newlink(11, "Ethernet4", upRunning, 9100)), dump(eth0)},
 			want: Effects{Ops: []messages.PortOp{del("Ethernet4"), forced(set("Ethernet0", true, true, 9100))},
@@ -133,7 +134,7 @@ func TestCore(t *testing.T) {
 		{name: "8 dump: an AF_BRIDGE entry does not keep a link present",
 			steps: []step{live(eth0), dump(messages.LinkEvent{Kind: messages.NewLink, Family: 7, Index: 10, Name: "Ethernet0"})},
 			want: Effects{Ops: []messages.PortOp{del("Ethernet0")}, Present: map[string]bool{},
-				Vanished: []Vanished{{Index: 10, Name: "Ethernet0"}}, Ignored: ignored(ReasonFamily, 1)}, wantInitDones: 1},
+				Vanished: []Vanished{{Index: 10, Name: "Ethernet0"}}, Ignored: ignored(sonic.ReasonFamily, 1)}, wantInitDones: 1},
 		{name: "restart: live events dropped until a dump",
 			restart: true,
 			steps:   []step{live(eth0)},
@@ -172,8 +173,8 @@ func TestCore(t *testing.T) {
 	}
 }
 
-func ignored(r Reason, n uint32) [numReasons]uint32 {
-	var a [numReasons]uint32
+func ignored(r sonic.Reason, n uint32) [sonic.NumReasons]uint32 {
+	var a [sonic.NumReasons]uint32
 	a[r] = n
 	return a
 }
@@ -258,17 +259,5 @@ func TestPending(t *testing.T) {
 				t.Errorf("pending (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestReasonString(t *testing.T) {
-	want := []string{"family", "name", "team", "dellink_master", "old_interface"}
-	for i, r := range Reasons() {
-		if r.String() != want[i] {
-			t.Errorf("Reason(%d) = %q, want %q", r, r.String(), want[i])
-		}
-	}
-	if Reason(200).String() != "unknown" {
-		t.Errorf("out of range reason = %q", Reason(200).String())
 	}
 }

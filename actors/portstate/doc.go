@@ -5,10 +5,11 @@
 // old name's key), reconciles its view against each complete dump, keeps the
 // set of configured ports still waiting for their first acknowledged
 // STATE_DB write, and says when PortInitDone is due. OldInterfaces and
-// Pending are the start-up rules (SONIC_SPEC.md section 2.5 and 2.6), used by
-// package startup, so every SONiC rule about ports lives here once.
+// Pending are the start-up rules (docs/SONIC_CONTRACT.md section 2, steps 5
+// and 6), used by package startup. The names and values the rules test
+// (port names, reasons, flags) are package sonic's.
 //
-// The actor is a thin shell over one Core: it takes LinkBatches from
+// The actor feeds one Core: it takes LinkBatches from
 // netlinkrx and acknowledgements from dbwriter, and sends dbwriter one
 // StateOps per batch. It runs on its pipeline's actors.Loop.
 //

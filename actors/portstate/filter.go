@@ -1,10 +1,8 @@
 package portstate
 
 import (
-	"strings"
-
 	"github.com/sonic-go/portsyncd/messages"
-	"github.com/sonic-go/portsyncd/sonicdb"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Verdict is what SONiC does with one link message.
@@ -19,51 +17,35 @@ const (
 	Update
 )
 
-// Reason says why a message is ignored; the order is SONiC's order of checks.
-type Reason uint8
-
+// The names daemon/observe.go still uses for sonic's reasons; once it
+// imports sonic, these go.
 const (
-	ReasonNone   Reason = iota
-	ReasonFamily        // not AF_UNSPEC (e.g. AF_BRIDGE)
-	ReasonName          // neither Ethernet* nor PortChannel*
-	ReasonTeam          // a team device: teamsyncd owns it
-	ReasonMaster        // DELLINK of a bridge or LAG member
-	ReasonOld           // existed before a cold start
-	numReasons
+	ReasonFamily = sonic.ReasonFamily
+	ReasonName   = sonic.ReasonName
+	ReasonTeam   = sonic.ReasonTeam
+	ReasonMaster = sonic.ReasonMaster
+	ReasonOld    = sonic.ReasonOld
 )
 
-var reasonNames = [numReasons]string{"", "family", "name", "team", "dellink_master", "old_interface"}
-
-func (r Reason) String() string {
-	if r < numReasons {
-		return reasonNames[r]
-	}
-	return "unknown"
-}
-
-// Reasons lists every reason a message is ignored, in SONiC's order.
-func Reasons() []Reason {
-	return []Reason{ReasonFamily, ReasonName, ReasonTeam, ReasonMaster, ReasonOld}
-}
-
-// Classify applies SONiC's link-message filters (SONIC_SPEC.md section 4) to
-// ev. isOld reports the ifindexes of old interfaces.
-func Classify(ev messages.LinkEvent, isOld func(uint32) bool) (Verdict, Reason) {
+// Classify applies SONiC's link-message filters (docs/SONIC_CONTRACT.md
+// section 4) to ev, in the order of sonic.Filters. isOld reports the
+// ifindexes of old interfaces.
+func Classify(ev messages.LinkEvent, isOld func(uint32) bool) (Verdict, sonic.Reason) {
 	switch {
 	case ev.Family != 0:
-		return Ignore, ReasonFamily
-	case !sonicdb.IsPortName(ev.Name):
-		return Ignore, ReasonName
-	case ev.InfoKind == "team":
-		return Ignore, ReasonTeam
+		return Ignore, sonic.ReasonFamily
+	case !sonic.IsPortName(ev.Name):
+		return Ignore, sonic.ReasonName
+	case ev.InfoKind == sonic.TeamKind:
+		return Ignore, sonic.ReasonTeam
 	case ev.Kind == messages.DelLink && ev.Master != 0:
-		return Ignore, ReasonMaster
+		return Ignore, sonic.ReasonMaster
 	case isOld(ev.Index):
-		return Ignore, ReasonOld
+		return Ignore, sonic.ReasonOld
 	case ev.Kind == messages.DelLink:
-		return Delete, ReasonNone
+		return Delete, sonic.ReasonNone
 	}
-	return Update, ReasonNone
+	return Update, sonic.ReasonNone
 }
 
 // StateOf returns the STATE_DB state a NEWLINK carries.
@@ -72,15 +54,16 @@ func StateOf(ev messages.LinkEvent) messages.PortState {
 }
 
 // OldInterfaces returns the links of the start-up dump that SONiC treats as
-// old interfaces (section 2.6): on a cold start of anything but a DPU, every
-// Ethernet netdev that exists already. They are brought down and ignored.
+// old interfaces (section 2, step 6): on a cold start of anything but a DPU,
+// every Ethernet netdev that exists already. They are brought down and
+// ignored.
 func OldInterfaces(dump []messages.LinkEvent, warm bool, switchType string) []messages.LinkEvent {
-	if warm || switchType == "dpu" {
+	if warm || switchType == sonic.SwitchTypeDPU {
 		return nil
 	}
 	var old []messages.LinkEvent
 	for _, ev := range dump {
-		if ev.Kind == messages.NewLink && ev.Family == 0 && strings.HasPrefix(ev.Name, "Ethernet") {
+		if ev.Kind == messages.NewLink && ev.Family == 0 && sonic.IsOldInterfaceName(ev.Name) {
 			old = append(old, ev)
 		}
 	}
@@ -89,7 +72,7 @@ func OldInterfaces(dump []messages.LinkEvent, warm bool, switchType string) []me
 
 // Pending returns the configured ports that PortInitDone waits for (section
 // 2, steps 4 and 5): all of them, but on a cold start not those whose
-// consumed APPL_DB entry already has admin_status (initialized).
+// consumed APPL_DB entry already has sonic.FieldAdminStatus (initialized).
 func Pending(configured []string, initialized map[string]bool, warm bool) []string {
 	pending := make([]string, 0, len(configured))
 	for _, p := range configured {

@@ -11,17 +11,21 @@ import (
 	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // Stats are portstate's counters. They outlive restarts of the actor.
 type Stats struct {
-	Events     atomic.Uint64             // link events handled
-	Ignored    [numReasons]atomic.Uint64 // events SONiC's filters drop, by Reason
-	Renames    atomic.Uint64             // same ifindex, new name: old name's key deleted
-	Reconciled atomic.Uint64             // links gone from a dump without a DELLINK
-	Restarts   atomic.Uint64             // incarnations after the first
-	Pending    atomic.Int64              // configured ports awaited before PortInitDone
-	Links      atomic.Int64              // links tracked
+	Events  atomic.Uint64                   // link events handled
+	Ignored [sonic.NumReasons]atomic.Uint64 // events SONiC's filters drop, by sonic.Reason (sonic.Filters)
+	Renames atomic.Uint64                   // same ifindex, new name: old name's key deleted
+	// Reconciled counts links gone from a dump without a DELLINK: metrics'
+	// Vanished, not dbwriter's Reconciled (STATE_DB entries deleted). To be
+	// named Vanished once daemon/observe.go follows.
+	Reconciled atomic.Uint64
+	Restarts   atomic.Uint64 // incarnations after the first
+	Pending    atomic.Int64  // configured ports awaited before PortInitDone
+	Links      atomic.Int64  // links tracked
 }
 
 // Config is the portstate actor's wiring; it does not change after spawn.
@@ -81,7 +85,7 @@ func (s *portActor) Receive(ctx actor.Context) {
 	case *messages.DumpState:
 		st := s.cfg.Stats
 		ignored := make(map[string]uint64)
-		for _, r := range Reasons() {
+		for _, r := range sonic.Filters() {
 			ignored[r.String()] = st.Ignored[r].Load()
 		}
 		ctx.Respond(&messages.StateDump{Actor: "portstate", State: map[string]any{
@@ -92,27 +96,27 @@ func (s *portActor) Receive(ctx actor.Context) {
 	}
 }
 
-func (s *portActor) carryOut(ctx actor.Context, b *messages.LinkBatch, fx *Effects) {
+func (s *portActor) carryOut(ctx actor.Context, b *messages.LinkBatch, effects *Effects) {
 	st, log := s.cfg.Stats, s.cfg.Logger
 	st.Events.Add(uint64(len(b.Events)))
-	for r, n := range fx.Ignored {
+	for r, n := range effects.Ignored {
 		if n > 0 {
 			st.Ignored[r].Add(uint64(n))
 		}
 	}
-	for _, r := range fx.Renamed {
+	for _, r := range effects.Renamed {
 		st.Renames.Add(1)
 		logging.Notice(log, "link renamed", "from", r.From, "to", r.To, "ifindex", r.Index)
 	}
-	for _, v := range fx.Vanished {
+	for _, v := range effects.Vanished {
 		st.Reconciled.Add(1)
 		logging.Notice(log, "link vanished without a DELLINK", "port", v.Name, "ifindex", v.Index)
 	}
 	if log.Enabled(context.Background(), slog.LevelDebug) {
 		s.logEvents(b)
 	}
-	if !fx.Empty() {
-		ctx.Send(s.cfg.Writer, &messages.StateOps{Ops: fx.Ops, Present: fx.Present, InitDone: fx.InitDone})
+	if !effects.Empty() {
+		ctx.Send(s.cfg.Writer, &messages.StateOps{Ops: effects.Ops, Present: effects.Present, InitDone: effects.InitDone})
 	}
 	s.publish()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // collector is an actor that hands every message it gets to a channel: it
@@ -73,8 +74,8 @@ func TestActorCarriesOutTheCore(t *testing.T) {
 	if diff := cmp.Diff(&messages.StateOps{Ops: []messages.PortOp{set("Ethernet0", true, true, 9100)}}, got); diff != "" {
 		t.Errorf("StateOps (-want +got):\n%s", diff)
 	}
-	if e.stats.Events.Load() != 2 || e.stats.Ignored[ReasonName].Load() != 1 || e.stats.Pending.Load() != 1 {
-		t.Errorf("stats: events %d ignored(name) %d pending %d", e.stats.Events.Load(), e.stats.Ignored[ReasonName].Load(), e.stats.Pending.Load())
+	if e.stats.Events.Load() != 2 || e.stats.Ignored[sonic.ReasonName].Load() != 1 || e.stats.Pending.Load() != 1 {
+		t.Errorf("stats: events %d ignored(name) %d pending %d", e.stats.Events.Load(), e.stats.Ignored[sonic.ReasonName].Load(), e.stats.Pending.Load())
 	}
 
 	// Acknowledged: PortInitDone is asked for.

@@ -93,18 +93,8 @@ func parseFlags(fs *flag.FlagSet, name string, args []string, stdout, stderr io.
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs, d := newDaemonFlagSet()
-	if code, done := parseFlags(fs, "portsyncd", args, stdout, stderr); done {
+	if code, done := parseDaemonFlags(fs, d, args, stdout, stderr); done {
 		return code
-	}
-	if d.showVersion {
-		fmt.Fprintln(stdout, buildinfo.Get())
-		return ExitOK
-	}
-	if err := (flagValues{RcvBuf: d.rcvbuf, MaxRestarts: d.maxRestarts, RestartWindow: d.restartWindow,
-		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
-		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return ExitUsage
 	}
 	logs, logLevel, err := d.log.open(stderr)
 	if err != nil {
@@ -112,35 +102,76 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	defer logs.Close()
-	log, libLog := logs.Logger, logs.Lib("protoactor", slog.LevelWarn)
 	settings, err := d.rt.apply(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitUsage
 	}
-	sigs := handleSignals(log)
+	sigs := handleSignals(logs.Logger)
 	defer sigs.stop()
-
 	if d.mlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
 			fmt.Fprintf(stderr, "portsyncd: --mlock: %v\n", err)
 			return ExitConfig
 		}
 	}
-
-	if d.cpuProfile != "" {
-		// Never through a symlink: root must not truncate what one names.
-		f, err := os.OpenFile(d.cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "portsyncd: --cpu-profile: %v\n", err)
-			return ExitConfig
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(d.cpuProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: --cpu-profile: %v\n", err)
+		return ExitConfig
 	}
+	defer stopProfile()
+	dbs, err := openDatabases(d, logs.Logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return ExitConfig
+	}
+	defer dbs.Close()
+	// Logged only once the configuration is good: a bad one is one line.
+	logging.Notice(logs.Logger, "go runtime settings", settings...)
+	defer followLevel(sigs.ctx, dbs.Config, logLevel, logs.Logger)()
+	return runDaemon(sigs, dbs, d, logs)
+}
 
+// parseDaemonFlags parses and checks the daemon's flags; done says run
+// should return code (--help, --version, or a usage error).
+func parseDaemonFlags(fs *flag.FlagSet, d *daemonFlags, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if code, done := parseFlags(fs, "portsyncd", args, stdout, stderr); done {
+		return code, true
+	}
+	if d.showVersion {
+		fmt.Fprintln(stdout, buildinfo.Get())
+		return ExitOK, true
+	}
+	if err := (flagValues{RcvBuf: d.rcvbuf, MaxRestarts: d.maxRestarts, RestartWindow: d.restartWindow,
+		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
+		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
+		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return ExitUsage, true
+	}
+	return 0, false
+}
+
+// startCPUProfile starts --cpu-profile when a file is named; the returned
+// function stops it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	// Never through a symlink: root must not truncate what one names.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pprof.StopCPUProfile, nil
+}
+
+// openDatabases loads database_config.json and connects to the three
+// databases portsyncd uses; every error it returns names the file.
+func openDatabases(d *daemonFlags, log *slog.Logger) (*sonicdb.DBs, error) {
 	cfg, err := dbconfig.Load(d.dbConfig)
 	if err == nil {
 		err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB")
@@ -149,8 +180,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
-		return ExitConfig
+		return nil, err
 	}
 	if d.lockDir != "" {
 		// Kept so that units and scripts passing it still start: one
@@ -158,20 +188,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// start-up's abstract socket (package instance), with no file.
 		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", d.lockDir)
 	}
-
 	dbs, err := sonicdb.Open(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", d.dbConfig, err)
-		return ExitConfig
+		return nil, fmt.Errorf("%s: %w", d.dbConfig, err)
 	}
-	defer dbs.Close()
+	return dbs, nil
+}
 
-	ctx := sigs.ctx
-	// Logged only once the configuration is good: a bad one is one line.
-	logging.Notice(log, "go runtime settings", settings...)
-	defer followLevel(ctx, dbs.Config, logLevel, log)()
+// runDaemon runs the daemon until it stops and maps how it stopped to an
+// exit status.
+func runDaemon(sigs *signals, dbs *sonicdb.DBs, d *daemonFlags, logs *logging.Logging) int {
+	ctx, log := sigs.ctx, logs.Logger
 	bi := buildinfo.Get()
-	err = daemon.Run(ctx, dbs, daemon.Options{
+	err := daemon.Run(ctx, dbs, daemon.Options{
 		RcvBuf:           d.rcvbuf,
 		MaxRestarts:      d.maxRestarts,
 		RestartWindow:    d.restartWindow,
@@ -183,7 +212,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		DumpDir:          d.dumpDir,
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
-		LibLogger:        libLog,
+		LibLogger:        logs.Lib("protoactor", slog.LevelWarn),
 		Build:            metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
 	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
 	if isConfigError(err) {

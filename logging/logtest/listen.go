@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Listener receives syslog messages or journal datagrams on a real socket
@@ -127,13 +129,53 @@ func (l *Listener) Restart(t testing.TB) {
 func (l *Listener) readPackets(pc net.PacketConn) {
 	defer l.wg.Done()
 	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(4))
+	uc, _ := pc.(*net.UnixConn)
 	for {
-		n, _, err := pc.ReadFrom(buf)
+		var n, oobn int
+		var err error
+		if uc != nil {
+			n, oobn, _, _, err = uc.ReadMsgUnix(buf, oob)
+		} else {
+			n, _, err = pc.ReadFrom(buf)
+		}
 		if err != nil {
 			return
 		}
+		if oobn > 0 {
+			l.add(readPassed(oob[:oobn]))
+			continue
+		}
 		l.add(append([]byte(nil), buf[:n]...), nil)
 	}
+}
+
+// readPassed reads an entry passed as a file descriptor, as journald does:
+// only from a memfd sealed against changes, from its start.
+func readPassed(oob []byte) ([]byte, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("logtest: control message: %d, %v", len(msgs), err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("logtest: passed fds: %v, %v", fds, err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "passed")
+	defer f.Close()
+	want := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0); err != nil || seals&want != want {
+		return nil, fmt.Errorf("logtest: passed fd not a sealed memfd: seals %#x, %v", seals, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("logtest: passed fd: %w", err)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, fmt.Errorf("logtest: read passed fd: %w", err)
+	}
+	return b, nil
 }
 
 func (l *Listener) accept(ln net.Listener) {

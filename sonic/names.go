@@ -1,4 +1,4 @@
-package sonicdb
+package sonic
 
 import (
 	"fmt"
@@ -9,21 +9,33 @@ import (
 // (IFNAMSIZ - 1).
 const IfNameMax = 15
 
-// ReservedPortName reports whether name is one of the keys portsyncd
-// itself publishes in APPL_DB PORT_TABLE to mark its progress
-// (PortConfigDone, PortInitDone). A CONFIG_DB port of that name would be
-// published as that marker, so it is refused.
-func ReservedPortName(name string) bool {
-	return name == PortConfigDone || name == PortInitDone
+// Name prefixes (section 4, rule 2, and section 2, step 6).
+const (
+	EthernetPrefix    = "Ethernet"
+	PortChannelPrefix = "PortChannel"
+	// OldInterfacePrefix: on a cold start, existing links of this name
+	// are old interfaces.
+	OldInterfacePrefix = EthernetPrefix
+	// TeamKind is IFLA_INFO_KIND of a team device: teamsyncd owns it.
+	TeamKind = "team"
+)
+
+// IsPortName reports whether SONiC's portsyncd follows a link of this name:
+// Ethernet* or PortChannel*.
+func IsPortName(name string) bool {
+	return strings.HasPrefix(name, EthernetPrefix) || strings.HasPrefix(name, PortChannelPrefix)
 }
 
+// IsOldInterfaceName reports whether a link existing at a cold start under
+// this name is an old interface.
+func IsOldInterfaceName(name string) bool { return strings.HasPrefix(name, OldInterfacePrefix) }
+
 // NeverNetdev says why a configured port name can never be the name of a
-// link portsyncd tracks, or returns "" when it can be one. The rules are
+// link portsyncd follows, or returns "" when it can be one. The rules are
 // the kernel's (dev_valid_name in net/core/dev.c: not empty, at most 15
 // bytes, not "." or "..", no '/', ':' or white space; a '%' makes the
-// kernel pick a name from a template, so no link keeps it) and SONiC's
-// (only Ethernet* and PortChannel* links are followed). PortInitDone waits
-// for such a port for ever.
+// kernel pick a name from a template, so no link keeps it) and IsPortName.
+// PortInitDone waits for such a port for ever.
 func NeverNetdev(name string) string {
 	switch {
 	case name == "":
@@ -55,9 +67,8 @@ func hasKernelSpace(name string) bool {
 }
 
 // NeverAppear returns, for those of pending that can never appear as a
-// tracked link, why not (NeverNetdev), keyed by name; nil when there are
-// none. /readyz and the state dump use it to say which pending ports hold
-// PortInitDone back for good.
+// followed link, why not (NeverNetdev), keyed by name; nil when there are
+// none.
 func NeverAppear(pending []string) map[string]string {
 	var out map[string]string
 	for _, n := range pending {
