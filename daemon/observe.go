@@ -10,11 +10,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/sonic-go/portsyncd/actors/kstats"
-	"github.com/sonic-go/portsyncd/actors/portstate"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
 	"github.com/sonic-go/portsyncd/metrics"
-	"github.com/sonic-go/portsyncd/sonicdb"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // observe starts what watches the run from outside the actors: the metrics
@@ -108,15 +107,15 @@ func sources(stats *Stats, r *running) metrics.Sources {
 		Ports: func() metrics.PortCounters {
 			return metrics.PortCounters{
 				Ignored: metrics.IgnoredCounters{
-					Family:        ps.Ignored[portstate.ReasonFamily].Load(),
-					Name:          ps.Ignored[portstate.ReasonName].Load(),
-					Team:          ps.Ignored[portstate.ReasonTeam].Load(),
-					Master:        ps.Ignored[portstate.ReasonMaster].Load(),
-					OldInterface:  ps.Ignored[portstate.ReasonOld].Load(),
+					Family:        ps.Ignored[sonic.ReasonFamily].Load(),
+					Name:          ps.Ignored[sonic.ReasonName].Load(),
+					Team:          ps.Ignored[sonic.ReasonTeam].Load(),
+					Master:        ps.Ignored[sonic.ReasonMaster].Load(),
+					OldInterface:  ps.Ignored[sonic.ReasonOld].Load(),
 					NotConfigured: wr.NotInTable.Load(),
 					Unchanged:     nl.Repeats.Load(),
 				},
-				Renames: ps.Renames.Load(), Vanished: ps.Reconciled.Load(),
+				Renames: ps.Renames.Load(), Vanished: ps.Vanished.Load(),
 				Known: int(ps.Links.Load()), Pending: int(ps.Pending.Load()),
 				ConfigDoneSent: wr.ConfigSent.Load(), InitDoneSent: wr.InitDoneSent.Load(),
 			}
@@ -165,7 +164,7 @@ func readiness(root *actor.RootContext, stats *Stats, r *running) metrics.ReadyF
 		if !rd.PortInitDone {
 			ports, _ := pending(ctx)
 			rd.PendingPorts, _ = ports.([]string)
-			rd.NeverAppear = sonicdb.NeverAppear(rd.PendingPorts)
+			rd.NeverAppear = sonic.NeverAppear(rd.PendingPorts)
 		}
 		return rd
 	}

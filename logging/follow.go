@@ -12,10 +12,6 @@ import (
 	"github.com/sonic-go/portsyncd/sonic"
 )
 
-// LoggerTable is sonic.LoggerTable, kept for cmd/portsyncd until it
-// imports sonic.
-const LoggerTable = sonic.LoggerTable
-
 // FollowLevel keeps lv at the level CONFIG_DB holds in key's LOGLEVEL field
 // (e.g. "LOGGER|portsyncd"), until ctx ends; it returns ctx's error.
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
@@ -57,7 +58,7 @@ func TestProducerRefusal(t *testing.T) {
 	defer appl.Client.Close()
 	set := func(key string) error {
 		pipe := appl.Client.Pipeline()
-		cmd := ProducerSet(ctx, pipe, appl, PortTable, key, []string{"lanes", "0"})
+		cmd := ProducerSet(ctx, pipe, appl, sonic.PortTable, key, []string{"lanes", "0"})
 		pipe.Exec(ctx)
 		return cmd.Err()
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -192,11 +193,11 @@ func (c *core) next() *batch {
 }
 
 func portConfigDone(n int) applSet {
-	return applSet{key: sonicdb.PortConfigDone, fields: []string{"count", itoa(n)}}
+	return applSet{key: sonic.PortConfigDone, fields: sonic.PortConfigDoneFields(n)}
 }
 
 func portInitDone() applSet {
-	return applSet{key: sonicdb.PortInitDone, fields: []string{"lanes", "0"}}
+	return applSet{key: sonic.PortInitDone, fields: sonic.PortInitDoneFields()}
 }
 
 // outcome is what a finished batch means for the actor: whom to tell, what
@@ -438,7 +439,7 @@ func (c *core) watch(on bool) {
 // entry exists (orchagent's consumer HSETs it), which releases the port's
 // waiting write. It reports whether a removal was taken.
 func (c *core) portTableEvent(port string, gone bool) (removed bool) {
-	if !c.watching || !sonicdb.IsPortName(port) {
+	if !c.watching || !sonic.IsPortName(port) {
 		return false
 	}
 	c.stats.PortTableEvents.Add(1)
@@ -467,7 +468,7 @@ func (c *core) drained() bool {
 func (c *core) writtenView() map[string]map[string]string {
 	v := make(map[string]map[string]string, len(c.written))
 	for port, st := range c.written {
-		v[port] = map[string]string{"admin_status": upDown(st.AdminUp), "netdev_oper_status": upDown(st.OperUp), "mtu": mtuString(st.MTU)}
+		v[port] = map[string]string{sonic.FieldAdminStatus: sonic.UpDown(st.AdminUp), sonic.FieldOperStatus: sonic.UpDown(st.OperUp), sonic.FieldMTU: mtuString(st.MTU)}
 	}
 	return v
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sonic-go/portsyncd/actors"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -420,11 +421,11 @@ func (w *stateWriter) finish(res *result) {
 func (w *stateWriter) logOutcome(out *outcome) {
 	for _, c := range out.changes {
 		attrs := []slog.Attr{slog.String(logging.KeyPort, c.port),
-			slog.String(logging.KeyAdmin, upDown(c.state.AdminUp)), slog.String(logging.KeyOper, upDown(c.state.OperUp)),
+			slog.String(logging.KeyAdmin, sonic.UpDown(c.state.AdminUp)), slog.String(logging.KeyOper, sonic.UpDown(c.state.OperUp)),
 			slog.Uint64(logging.KeyMTU, uint64(c.state.MTU))}
 		if c.hadPrev {
-			attrs = append(attrs, slog.String("old_admin", upDown(c.prev.AdminUp)),
-				slog.String("old_oper", upDown(c.prev.OperUp)), slog.Uint64("old_mtu", uint64(c.prev.MTU)))
+			attrs = append(attrs, slog.String("old_admin", sonic.UpDown(c.prev.AdminUp)),
+				slog.String("old_oper", sonic.UpDown(c.prev.OperUp)), slog.Uint64("old_mtu", uint64(c.prev.MTU)))
 		}
 		w.log.LogAttrs(context.Background(), logging.LevelNotice, "port state written", attrs...)
 	}
@@ -441,7 +442,7 @@ func (w *stateWriter) logOutcome(out *outcome) {
 		}
 	}
 	for _, r := range out.rejected {
-		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonicdb.PortTable, r.op.port), "err", r.err)
+		w.log.Error("redis rejected write", "key", w.cfg.DBs.State.Key(sonic.PortTable, r.op.port), "err", r.err)
 	}
 	if out.applRejected > 0 {
 		w.log.Error("redis rejected APPL_DB producer write; retrying", "keys", out.applRejected)

@@ -18,5 +18,3 @@ func mtuString(mtu uint32) string {
 	}
 	return strconv.FormatUint(uint64(mtu), 10)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

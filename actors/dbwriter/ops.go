@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 )
 
 // stateOp is what is pending for one STATE_DB PORT_TABLE key: an optional DEL
@@ -35,17 +36,10 @@ func merge(older, newer stateOp) stateOp {
 
 // fields returns the HSET arguments for a port's state, in SONiC's order.
 func fields(st messages.PortState) []any {
-	return []any{
-		"state", "ok",
-		"netdev_oper_status", upDown(st.OperUp),
-		"admin_status", upDown(st.AdminUp),
-		"mtu", mtuString(st.MTU),
+	fv := sonic.StateFields(st.AdminUp, st.OperUp, mtuString(st.MTU))
+	args := make([]any, len(fv))
+	for i, v := range fv {
+		args[i] = v
 	}
-}
-
-func upDown(b bool) string {
-	if b {
-		return "up"
-	}
-	return "down"
+	return args
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sonic-go/portsyncd/messages"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -104,7 +105,7 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		pipe := appl.Client.Pipeline()
 		sets := make([]*redis.Cmd, len(b.appl))
 		for i, a := range b.appl {
-			sets[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonicdb.PortTable, a.key, a.fields)
+			sets[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonic.PortTable, a.key, a.fields)
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && !sonicdb.IsRedisError(err) {
@@ -143,7 +144,7 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		if pipe == nil {
 			pipe = appl.Client.Pipeline()
 		}
-		checks = append(checks, pipe.Exists(ctx, appl.Key(sonicdb.PortTable, ko.port)))
+		checks = append(checks, pipe.Exists(ctx, appl.Key(sonic.PortTable, ko.port)))
 	}
 	if pipe != nil {
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -172,7 +173,7 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 	sends := make([]sent, 0, len(b.ops))
 	for _, ko := range b.ops {
 		s := sent{ko: ko}
-		key := state.Key(sonicdb.PortTable, ko.port)
+		key := state.Key(sonic.PortTable, ko.port)
 		if ko.op.del {
 			s.del = pipe.Del(ctx, key)
 		}
@@ -220,12 +221,12 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 // (they have netdev_oper_status) for SONiC port names not in present.
 func (w *redisIO) deleteStale(ctx context.Context, present map[string]bool) ([]string, error) {
 	state := w.dbs.State
-	prefix := state.Key(sonicdb.PortTable, "")
+	prefix := state.Key(sonic.PortTable, "")
 	var candidates []string
 	iter := state.Client.Scan(ctx, 0, sonicdb.EscapeGlob(prefix)+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		port := strings.TrimPrefix(iter.Val(), prefix)
-		if !present[port] && sonicdb.IsPortName(port) {
+		if !present[port] && sonic.IsPortName(port) {
 			candidates = append(candidates, port)
 		}
 	}
@@ -240,7 +241,7 @@ func (w *redisIO) deleteStale(ctx context.Context, present map[string]bool) ([]s
 	pipe := state.Client.Pipeline()
 	cmds := make([]*redis.Cmd, len(candidates))
 	for i, port := range candidates {
-		cmds[i] = delIfOurs.Eval(ctx, pipe, []string{state.Key(sonicdb.PortTable, port)})
+		cmds[i] = delIfOurs.Eval(ctx, pipe, []string{state.Key(sonic.PortTable, port)})
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
 		return nil, fmt.Errorf("dbwriter: delete stale STATE_DB ports: %w", err)
@@ -284,7 +285,7 @@ func (w *redisIO) probeRestarts(ctx context.Context, res *result) error {
 }
 
 // auditFields are the STATE_DB fields portsyncd owns, in fields' order.
-var auditFields = []string{"state", "netdev_oper_status", "admin_status", "mtu"}
+var auditFields = []string{sonic.FieldState, sonic.FieldOperStatus, sonic.FieldAdminStatus, sonic.FieldMTU}
 
 // audit reads back what a has: the fields of every written port's STATE_DB
 // entry (drifted: they differ, or the entry is gone) and the existence of
@@ -298,7 +299,7 @@ func (w *redisIO) audit(ctx context.Context, a *audit) (drifted, gone []string, 
 		cmds := make([]*redis.SliceCmd, 0, len(a.written))
 		for port := range a.written {
 			ports = append(ports, port)
-			cmds = append(cmds, pipe.HMGet(ctx, state.Key(sonicdb.PortTable, port), auditFields...))
+			cmds = append(cmds, pipe.HMGet(ctx, state.Key(sonic.PortTable, port), auditFields...))
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
 			return nil, nil, fmt.Errorf("dbwriter: audit STATE_DB: %w", err)
@@ -321,7 +322,7 @@ func (w *redisIO) audit(ctx context.Context, a *audit) (drifted, gone []string, 
 		pipe := appl.Client.Pipeline()
 		cmds := make([]*redis.IntCmd, len(a.known))
 		for i, port := range a.known {
-			cmds[i] = pipe.Exists(ctx, appl.Key(sonicdb.PortTable, port))
+			cmds[i] = pipe.Exists(ctx, appl.Key(sonic.PortTable, port))
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
 			return nil, nil, fmt.Errorf("dbwriter: audit APPL_DB port table: %w", err)

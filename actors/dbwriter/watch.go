@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -86,7 +87,7 @@ func keyspaceEnabled(ctx context.Context, appl *sonicdb.DB) (bool, error) {
 // everything it holds, since events may have been missed). Without
 // notifications it asks the server again every recheck interval.
 func (w *stateWriter) watchLoop(ctx context.Context, appl *sonicdb.DB) {
-	prefix := "__keyspace@" + strconv.Itoa(appl.ID) + "__:" + appl.Key(sonicdb.PortTable, "")
+	prefix := "__keyspace@" + strconv.Itoa(appl.ID) + "__:" + appl.Key(sonic.PortTable, "")
 	report := func(on bool, reason string) { w.root.Send(w.self, &watchState{owner: w, on: on, reason: reason}) }
 	backoff := minRetry
 	for ctx.Err() == nil {

@@ -17,16 +17,6 @@ const (
 	Update
 )
 
-// The names daemon/observe.go still uses for sonic's reasons; once it
-// imports sonic, these go.
-const (
-	ReasonFamily = sonic.ReasonFamily
-	ReasonName   = sonic.ReasonName
-	ReasonTeam   = sonic.ReasonTeam
-	ReasonMaster = sonic.ReasonMaster
-	ReasonOld    = sonic.ReasonOld
-)
-
 // Classify applies SONiC's link-message filters (docs/SONIC_CONTRACT.md
 // section 4) to ev, in the order of sonic.Filters. isOld reports the
 // ifindexes of old interfaces.

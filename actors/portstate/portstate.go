@@ -16,16 +16,13 @@ import (
 
 // Stats are portstate's counters. They outlive restarts of the actor.
 type Stats struct {
-	Events  atomic.Uint64                   // link events handled
-	Ignored [sonic.NumReasons]atomic.Uint64 // events SONiC's filters drop, by sonic.Reason (sonic.Filters)
-	Renames atomic.Uint64                   // same ifindex, new name: old name's key deleted
-	// Reconciled counts links gone from a dump without a DELLINK: metrics'
-	// Vanished, not dbwriter's Reconciled (STATE_DB entries deleted). To be
-	// named Vanished once daemon/observe.go follows.
-	Reconciled atomic.Uint64
-	Restarts   atomic.Uint64 // incarnations after the first
-	Pending    atomic.Int64  // configured ports awaited before PortInitDone
-	Links      atomic.Int64  // links tracked
+	Events   atomic.Uint64                   // link events handled
+	Ignored  [sonic.NumReasons]atomic.Uint64 // events SONiC's filters drop, by sonic.Reason (sonic.Filters)
+	Renames  atomic.Uint64                   // same ifindex, new name: old name's key deleted
+	Vanished atomic.Uint64                   // links gone from a dump without a DELLINK
+	Restarts atomic.Uint64                   // incarnations after the first
+	Pending  atomic.Int64                    // configured ports awaited before PortInitDone
+	Links    atomic.Int64                    // links tracked
 }
 
 // Config is the portstate actor's wiring; it does not change after spawn.
@@ -91,7 +88,7 @@ func (s *portActor) Receive(ctx actor.Context) {
 		ctx.Respond(&messages.StateDump{Actor: "portstate", State: map[string]any{
 			"links": s.core.Links(), "ports": s.core.Ports(), "pending": s.core.Pending(), "awaiting_resync": s.core.AwaitingResync(),
 			"events": st.Events.Load(), "ignored": ignored, "renames": st.Renames.Load(),
-			"reconciled": st.Reconciled.Load(), "restarts": st.Restarts.Load(),
+			"vanished": st.Vanished.Load(), "restarts": st.Restarts.Load(),
 		}})
 	}
 }
@@ -109,7 +106,7 @@ func (s *portActor) carryOut(ctx actor.Context, b *messages.LinkBatch, effects *
 		logging.Notice(log, "link renamed", "from", r.From, "to", r.To, "ifindex", r.Index)
 	}
 	for _, v := range effects.Vanished {
-		st.Reconciled.Add(1)
+		st.Vanished.Add(1)
 		logging.Notice(log, "link vanished without a DELLINK", "port", v.Name, "ifindex", v.Index)
 	}
 	if log.Enabled(context.Background(), slog.LevelDebug) {

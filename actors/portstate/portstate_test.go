@@ -95,8 +95,8 @@ func TestActorCarriesOutTheCore(t *testing.T) {
 	if diff := cmp.Diff(&messages.StateOps{Ops: []messages.PortOp{del("Ethernet4")}, Present: map[string]bool{}}, got); diff != "" {
 		t.Errorf("dump (-want +got):\n%s", diff)
 	}
-	if e.stats.Renames.Load() != 1 || e.stats.Reconciled.Load() != 1 {
-		t.Errorf("renames %d reconciled %d, want 1 and 1", e.stats.Renames.Load(), e.stats.Reconciled.Load())
+	if e.stats.Renames.Load() != 1 || e.stats.Vanished.Load() != 1 {
+		t.Errorf("renames %d vanished %d, want 1 and 1", e.stats.Renames.Load(), e.stats.Vanished.Load())
 	}
 
 	// Events that change nothing SONiC writes send nothing.

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sonic-go/portsyncd/logging"
+	"github.com/sonic-go/portsyncd/sonic"
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
@@ -72,7 +73,7 @@ func followLevel(ctx context.Context, config *sonicdb.DB, lv *slog.LevelVar, log
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = logging.FollowLevel(ctx, config.Client, config.Key(logging.LoggerTable, "portsyncd"), lv, log, levelPoll)
+		_ = logging.FollowLevel(ctx, config.Client, config.Key(sonic.LoggerTable, sonic.DaemonName), lv, log, levelPoll)
 	}()
 	return func() {
 		cancel()
