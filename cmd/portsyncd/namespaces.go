@@ -1,0 +1,81 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sonic-go/portsyncd/dbconfig"
+)
+
+// netnsDir is where ip-netns(8), and SONiC, keep named network namespaces.
+const netnsDir = "/run/netns"
+
+// nsList is a repeatable --namespace.
+type nsList []string
+
+func (l *nsList) String() string { return strings.Join(*l, ",") }
+
+func (l *nsList) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty namespace name")
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// nsFlags are the multi-ASIC flags the daemon and "portsyncd status" share.
+type nsFlags struct {
+	names  nsList
+	global string
+}
+
+// addNamespaceFlags defines --namespace (and SONiC's -n) and
+// --db-global-config on fs.
+func addNamespaceFlags(fs *flag.FlagSet) *nsFlags {
+	nf := &nsFlags{}
+	usage := "serve the ASIC network namespace `name` (repeatable; all: every namespace in --db-global-config), with its databases from --db-global-config; none: the process's own namespace with --db-config"
+	fs.Var(&nf.names, "namespace", usage)
+	fs.Var(&nf.names, "n", "same as --namespace")
+	fs.StringVar(&nf.global, "db-global-config", dbconfig.DefaultGlobalPath, "path of SONiC's `database_global.json`, with --namespace")
+	return nf
+}
+
+// namespace is one selected namespace: its databases and a handle on its
+// network namespace, held open for the life of the process.
+type namespace struct {
+	dbconfig.Namespace
+	Netns *os.File
+}
+
+// resolve reads --db-global-config, selects the namespaces asked for and
+// opens each one's network namespace. The first problem is one line
+// naming the namespace or file; nothing has been touched in any namespace
+// yet.
+func (nf *nsFlags) resolve() ([]namespace, error) {
+	g, err := dbconfig.LoadGlobal(nf.global)
+	if err != nil {
+		return nil, fmt.Errorf("--db-global-config: %w", err)
+	}
+	sel, err := g.Select(nf.names, "APPL_DB", "CONFIG_DB", "STATE_DB")
+	if err != nil {
+		return nil, fmt.Errorf("--db-global-config %s: %w", nf.global, err)
+	}
+	out := make([]namespace, 0, len(sel))
+	for _, ns := range sel {
+		f, err := openNetns(netnsDir, ns.Name)
+		if err != nil {
+			closeNamespaces(out)
+			return nil, fmt.Errorf("namespace %q: %w", ns.Name, err)
+		}
+		out = append(out, namespace{Namespace: ns, Netns: f})
+	}
+	return out, nil
+}
+
+func closeNamespaces(nss []namespace) {
+	for _, ns := range nss {
+		ns.Netns.Close()
+	}
+}
