@@ -244,8 +244,11 @@ func (r *running) serve(ctx context.Context, req Requests) error {
 		case <-ctx.Done():
 			_ = sdnotify.Stopping()
 			status("draining: writing what was read to Redis", r.log)
-			drain(r.root, r.pl, r.opts.DrainTimeout, r.log)
+			err := drain(r.root, r.pl, r.opts.DrainTimeout, r.log)
 			stopWithin(r.root, r.sup, time.Second)
+			if err != nil {
+				return err
+			}
 			logging.Notice(r.log, "stopped")
 			return nil
 		}

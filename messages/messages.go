@@ -117,7 +117,12 @@ type ResyncRequest struct {
 type Flush struct{}
 
 // Flushed answers Flush.
-type Flushed struct{}
+type Flushed struct {
+	// Unwritten are ports whose newest state Redis refused (dbwriter): the
+	// flush is complete, but their STATE_DB entry is not what the kernel
+	// says.
+	Unwritten []string
+}
 
 // Heartbeat is the watchdog's question to every actor; an actor that can run
 // its Receive answers Alive.

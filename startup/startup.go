@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/sonic-go/portsyncd/actors/netlinkrx"
 	"github.com/sonic-go/portsyncd/actors/portstate"
+	"github.com/sonic-go/portsyncd/backoff"
 	"github.com/sonic-go/portsyncd/instance"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/sonicdb"
@@ -71,8 +73,9 @@ func RunIn(ctx context.Context, dbs *sonicdb.DBs, rcvbuf, netns int, log *slog.L
 	if r.SwitchType, err = sonicdb.SwitchType(ctx, dbs.Config); err != nil {
 		return nil, err
 	}
-	// 2. Warm-start check and restore_count.
-	if r.Warm, r.RestoreCount, err = sonicdb.WarmStart(ctx, dbs.State); err != nil {
+	// 2. Warm-start check and restore_count. A Redis that refuses writes
+	// for now (out of memory, a replica) is waited for, as at run time.
+	if r.Warm, r.RestoreCount, err = warmStart(ctx, dbs.State, log); err != nil {
 		return nil, err
 	}
 	logging.Notice(log, "starting", "switch_type", r.SwitchType, "warm", r.Warm, "restore_count", r.RestoreCount)
@@ -128,6 +131,25 @@ func RunIn(ctx context.Context, dbs *sonicdb.DBs, rcvbuf, netns int, log *slog.L
 	}
 	ok = true
 	return &r, nil
+}
+
+// warmStart is sonicdb.WarmStart, retried with backoff while Redis refuses
+// writes for now.
+func warmStart(ctx context.Context, state *sonicdb.DB, log *slog.Logger) (warm bool, restoreCount int64, err error) {
+	b := backoff.New(100*time.Millisecond, 2*time.Second)
+	for attempt := 1; ; attempt++ {
+		warm, restoreCount, err = sonicdb.WarmStart(ctx, state)
+		if !sonicdb.RefusesForNow(err) {
+			return warm, restoreCount, err
+		}
+		wait := b.Next()
+		log.Warn("redis refuses writes; retrying", "db", state.Name, "attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false, 0, fmt.Errorf("startup: %w (redis refused writes: %w)", ctx.Err(), err)
+		}
+	}
 }
 
 // takeGuard takes the single-instance guard named after the run_id of each

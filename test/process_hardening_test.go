@@ -109,8 +109,10 @@ func TestIntegrationSigtermWithRedisDownBounded(t *testing.T) {
 			code, err := e.daemon.Wait(waitFor)
 			took := time.Since(start)
 			t.Logf("SIGTERM to exit with Redis %s: %v", tt.name, took)
-			if err != nil || code != 0 {
-				t.Errorf("exit %d, %v; want 0", code, err)
+			// Issue 17 item 7: the stuck change is named, and the exit
+			// status is not a clean stop's.
+			if err != nil || code != 1 || !containsAll(e.log(), "port state unwritten", "Ethernet0") {
+				t.Errorf("exit %d, %v; want 1 and a line naming Ethernet0:\n%s", code, err, e.log())
 			}
 			if took > sigtermBound {
 				t.Errorf("SIGTERM to exit took %v, more than the README's %v:\n%s", took, sigtermBound, e.log())

@@ -1,6 +1,8 @@
 package dbwriter
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sonic-go/portsyncd/messages"
@@ -54,6 +56,9 @@ type core struct {
 	// reconcile is the newest dump's link names, until its stale STATE_DB
 	// entries are deleted.
 	reconcile map[string]bool
+	// drifted are ports an audit found changed in STATE_DB behind this
+	// daemon's back, until their rewrite is acknowledged.
+	drifted map[string]bool
 
 	busy           bool // a batch is with Redis
 	down           bool // the last batch did not reach Redis: wait for the retry
@@ -75,6 +80,7 @@ func newCore(owned Owned, initDoneSent bool, stats *Stats) *core {
 		held:         make(map[string]stateOp),
 		waiting:      make(map[string]stateOp),
 		known:        make(map[string]bool),
+		drifted:      make(map[string]bool),
 		configWanted: owned.ColdStart,
 		initDoneSent: initDoneSent,
 		stats:        stats,
@@ -137,6 +143,7 @@ func (c *core) next() *batch {
 			b.ops = append(b.ops, keyOp{port: port, op: op, check: check, prev: prev, hadPrev: had && !op.del})
 			if op.del {
 				delete(c.written, port)
+				delete(c.drifted, port)
 			}
 			if op.set {
 				c.written[port] = op.state
@@ -236,6 +243,9 @@ func (c *core) finish(res *result) outcome {
 	}
 	s.Writes.Add(uint64(len(res.acked)))
 	out.acked = res.acked
+	for _, p := range res.acked {
+		delete(c.drifted, p)
+	}
 	if len(res.acked) > 0 {
 		acked := make(map[string]bool, len(res.acked))
 		for _, p := range res.acked {
@@ -255,6 +265,7 @@ func (c *core) finish(res *result) outcome {
 	}
 	for _, port := range res.stale {
 		delete(c.written, port)
+		delete(c.drifted, port)
 		s.Reconciled.Add(1)
 	}
 	out.stale = res.stale
@@ -266,12 +277,14 @@ func (c *core) finish(res *result) outcome {
 	}
 	for _, ko := range res.notInTable {
 		delete(c.written, ko.port)
+		delete(c.drifted, ko.port)
 		s.NotInTable.Add(1)
 		out.notInTable = append(out.notInTable, ko.port)
 		c.wait(ko)
 	}
 	for _, r := range res.rejected {
 		delete(c.written, r.op.port)
+		delete(c.drifted, r.op.port)
 		s.Rejected.Add(1)
 		out.rejected = append(out.rejected, r)
 		out.retry = c.hold(r.op) || out.retry
@@ -309,6 +322,7 @@ func (c *core) finish(res *result) outcome {
 		}
 		c.restoreWanted = true
 	}
+	s.Drifted.Store(int64(len(c.drifted)))
 	if res.applRestarted {
 		clear(c.known)
 		s.RedisRestarts.Add(1)
@@ -452,4 +466,47 @@ func (c *core) writtenView() map[string]map[string]string {
 		v[port] = map[string]string{"admin_status": upDown(st.AdminUp), "netdev_oper_status": upDown(st.OperUp), "mtu": mtuString(st.MTU)}
 	}
 	return v
+}
+
+// audit is what a periodic audit checks in Redis: every port whose state
+// this daemon wrote (does STATE_DB still hold it?), and every port the
+// APPL_DB PORT_TABLE cache vouches for (does the entry still exist?).
+type audit struct {
+	written map[string]messages.PortState
+	known   []string
+}
+
+// auditWanted returns what to audit, or nil when a batch is with Redis,
+// Redis is down, or there is nothing to check.
+func (c *core) auditWanted() *audit {
+	if c.busy || c.down || len(c.written)+len(c.known) == 0 {
+		return nil
+	}
+	a := &audit{written: maps.Clone(c.written), known: slices.Collect(maps.Keys(c.known))}
+	return a
+}
+
+// audited takes an audit's findings: drifted are ports whose STATE_DB entry
+// no longer holds what was written (someone deleted or changed it, or the
+// database was flushed), gone are cached ports no longer in APPL_DB
+// PORT_TABLE (an event missed: FLUSHDB sends none). A drifted port is
+// written again, unless newer work for it is pending anyway; a gone port is
+// checked before its next write. It reports the ports to rewrite.
+func (c *core) audited(a *audit, drifted, gone []string) []string {
+	for _, port := range gone {
+		delete(c.known, port)
+	}
+	var rewrite []string
+	for _, port := range drifted {
+		st, ok := c.written[port]
+		if !ok || st != a.written[port] {
+			continue // written again since the audit read it
+		}
+		c.drifted[port] = true
+		c.stats.DriftRepairs.Add(1)
+		c.repend(port, stateOp{set: true, state: st})
+		rewrite = append(rewrite, port)
+	}
+	c.stats.Drifted.Store(int64(len(c.drifted)))
+	return rewrite
 }

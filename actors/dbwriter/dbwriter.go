@@ -38,7 +38,12 @@ type Stats struct {
 	InitDoneSent  atomic.Bool   // PortInitDone published in this run
 	ConfigSent    atomic.Bool   // the port configuration (and PortConfigDone) published
 	HeldBack      atomic.Int64  // ports whose state waits: not in APPL_DB PORT_TABLE, or rejected
-	RedisDown     atomic.Bool   // the last write attempt failed to reach Redis
+	// Drifted are ports whose STATE_DB entry an audit found changed by
+	// someone else, until the rewrite is acknowledged; DriftRepairs counts
+	// those rewrites.
+	Drifted      atomic.Int64
+	DriftRepairs atomic.Uint64
+	RedisDown    atomic.Bool // the last write attempt failed to reach Redis
 }
 
 // Observer is told the end-to-end latency of every acknowledged write (from
@@ -105,15 +110,22 @@ type (
 	retryTick   struct{ owner *stateWriter }
 	probeTick   struct{ owner *stateWriter }
 	recheckTick struct{ owner *stateWriter }
+	auditTick   struct{ owner *stateWriter }
 )
 
 func (*writeDue) Essential()    {}
 func (*retryTick) Essential()   {}
 func (*probeTick) Essential()   {}
 func (*recheckTick) Essential() {}
+func (*auditTick) Essential()   {}
 
 // DefaultRecheck is Config.Recheck's default.
 const DefaultRecheck = 10 * time.Second
+
+// auditEvery is how often what this daemon wrote to STATE_DB, and what it
+// believes of APPL_DB PORT_TABLE, is read back: someone else may have
+// deleted or changed an entry (DEL, FLUSHDB), with no event to say so.
+const auditEvery = 3 * time.Second
 
 // probeEvery is how often an idle writer checks that its Redis servers have
 // not restarted (and lost what it wrote) behind its back.
@@ -135,6 +147,7 @@ type stateWriter struct {
 	retryTimer   *time.Timer
 	probeTimer   *time.Timer
 	recheckTimer *time.Timer
+	auditTimer   *time.Timer
 	flushes      []*actor.PID
 	writeQueued  bool      // a writeDue waits in the mailbox
 	downSince    time.Time // the first failure of an outage; zero when up
@@ -171,6 +184,11 @@ func (w *stateWriter) Receive(ctx actor.Context) {
 			w.core.retry()
 			w.queueWrite()
 		}
+	case *auditTick:
+		if msg.owner == w {
+			w.audit()
+			w.auditTimer = w.after(auditEvery, &auditTick{owner: w})
+		}
 	case *recheckTick:
 		if msg.owner == w {
 			w.recheckTimer = nil
@@ -201,7 +219,8 @@ func (w *stateWriter) Receive(ctx actor.Context) {
 	case *messages.DumpState:
 		s := w.cfg.Stats
 		ctx.Respond(&messages.StateDump{Actor: "dbwriter", State: map[string]any{
-			"pending": len(w.core.pending), "held": slices.Sorted(maps.Keys(w.core.held)), "down": w.core.down,
+			"pending": len(w.core.pending), "pending_ports": slices.Sorted(maps.Keys(w.core.pending)),
+			"held": slices.Sorted(maps.Keys(w.core.held)), "down": w.core.down,
 			"written": w.core.writtenView(),
 			"waiting": len(w.core.waiting), "watching": w.core.watching, "port_table_events": s.PortTableEvents.Load(),
 			"batches": s.Batches.Load(), "writes": s.Writes.Load(), "deletes": s.Deletes.Load(),
@@ -209,6 +228,7 @@ func (w *stateWriter) Receive(ctx actor.Context) {
 			"not_in_table": s.NotInTable.Load(), "rejected": s.Rejected.Load(),
 			"conn_retries": s.ConnRetries.Load(), "redis_restarts": s.RedisRestarts.Load(),
 			"init_done_sent": w.core.initDoneSent, "reconciled": s.Reconciled.Load(),
+			"drifted": slices.Sorted(maps.Keys(w.core.drifted)), "drift_repairs": s.DriftRepairs.Load(),
 			"restarts": s.Restarts.Load(),
 		}})
 	}
@@ -227,6 +247,7 @@ func (w *stateWriter) start(ctx actor.Context) {
 	runCtx, w.cancel = context.WithCancel(context.Background())
 	go w.watchLoop(runCtx, w.cfg.DBs.Appl)
 	w.armProbe()
+	w.auditTimer = w.after(auditEvery, &auditTick{owner: w})
 	w.lineage.incarnations++
 	if w.lineage.incarnations > 1 {
 		// What the predecessor had pending is gone: rebuild it all from
@@ -244,7 +265,7 @@ func (w *stateWriter) stop() {
 	}
 	w.cancel()
 	w.cancel = nil
-	for _, t := range []*time.Timer{w.retryTimer, w.recheckTimer, w.probeTimer} {
+	for _, t := range []*time.Timer{w.retryTimer, w.recheckTimer, w.probeTimer, w.auditTimer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -282,11 +303,7 @@ func (w *stateWriter) write() {
 		w.answerFlushes()
 		return
 	}
-	timeout := w.cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout())
 	defer cancel()
 	res, err := w.io.try(ctx, b)
 	w.io.carry(res, err == nil)
@@ -318,6 +335,36 @@ func (w *stateWriter) write() {
 	}
 	w.finish(res)
 	w.queueWrite()
+}
+
+// audit reads back what this daemon owns in Redis and writes again what
+// someone else deleted or changed.
+func (w *stateWriter) audit() {
+	a := w.core.auditWanted()
+	if a == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout())
+	defer cancel()
+	drifted, gone, err := w.io.audit(ctx, a)
+	if err != nil {
+		w.failed(&batch{}, err)
+		return
+	}
+	for _, port := range gone {
+		logging.Notice(w.log, "port gone from APPL_DB port table without an event; checking it before each write", "port", port)
+	}
+	if rewrite := w.core.audited(a, drifted, gone); len(rewrite) > 0 {
+		w.log.Warn("STATE_DB entries changed behind portsyncd; writing them again", "ports", len(rewrite), "first", rewrite[0])
+		w.queueWrite()
+	}
+}
+
+func (w *stateWriter) timeout() time.Duration {
+	if w.cfg.Timeout > 0 {
+		return w.cfg.Timeout
+	}
+	return DefaultTimeout
 }
 
 // failed takes back a batch that did not reach Redis, and retries later
@@ -449,13 +496,15 @@ func (w *stateWriter) armRetry() {
 	w.retryIn = min(w.retryIn*2, max(w.cfg.MaxBackoff, minRetry))
 }
 
-// answerFlushes answers Flush once nothing is pending.
+// answerFlushes answers Flush once nothing is pending, naming the ports
+// whose newest state Redis refused.
 func (w *stateWriter) answerFlushes() {
 	if len(w.flushes) == 0 || !w.core.drained() {
 		return
 	}
+	unwritten := slices.Sorted(maps.Keys(w.core.held))
 	for _, p := range w.flushes {
-		w.root.Send(p, &messages.Flushed{})
+		w.root.Send(p, &messages.Flushed{Unwritten: unwritten})
 	}
 	w.flushes = w.flushes[:0]
 }

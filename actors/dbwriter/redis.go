@@ -278,3 +278,55 @@ func (w *redisIO) probeRestarts(ctx context.Context, res *result) error {
 	}
 	return nil
 }
+
+// auditFields are the STATE_DB fields portsyncd owns, in fields' order.
+var auditFields = []string{"state", "netdev_oper_status", "admin_status", "mtu"}
+
+// audit reads back what a has: the fields of every written port's STATE_DB
+// entry (drifted: they differ, or the entry is gone) and the existence of
+// every cached APPL_DB PORT_TABLE entry (gone: it no longer exists). One
+// round trip per database.
+func (w *redisIO) audit(ctx context.Context, a *audit) (drifted, gone []string, err error) {
+	state, appl := w.dbs.State, w.dbs.Appl
+	if len(a.written) > 0 {
+		pipe := state.Client.Pipeline()
+		ports := make([]string, 0, len(a.written))
+		cmds := make([]*redis.SliceCmd, 0, len(a.written))
+		for port := range a.written {
+			ports = append(ports, port)
+			cmds = append(cmds, pipe.HMGet(ctx, state.Key(sonicdb.PortTable, port), auditFields...))
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
+			return nil, nil, fmt.Errorf("dbwriter: audit STATE_DB: %w", err)
+		}
+		for i, port := range ports {
+			want := fields(a.written[port])
+			got, err := cmds[i].Result()
+			if err != nil {
+				continue // a rejected read is no evidence of drift
+			}
+			for j, v := range got {
+				if s, ok := v.(string); !ok || s != want[2*j+1] {
+					drifted = append(drifted, port)
+					break
+				}
+			}
+		}
+	}
+	if len(a.known) > 0 {
+		pipe := appl.Client.Pipeline()
+		cmds := make([]*redis.IntCmd, len(a.known))
+		for i, port := range a.known {
+			cmds[i] = pipe.Exists(ctx, appl.Key(sonicdb.PortTable, port))
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
+			return nil, nil, fmt.Errorf("dbwriter: audit APPL_DB port table: %w", err)
+		}
+		for i, port := range a.known {
+			if n, err := cmds[i].Result(); err == nil && n == 0 {
+				gone = append(gone, port)
+			}
+		}
+	}
+	return drifted, gone, nil
+}

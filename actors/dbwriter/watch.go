@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sonic-go/portsyncd/sonicdb"
 )
@@ -130,9 +133,26 @@ func (w *stateWriter) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix st
 	}
 	subscribed()
 	for {
-		m, err := ps.ReceiveMessage(ctx)
+		// The setting may be switched off while subscribed, which ends the
+		// events without a word: a quiet spell reads it again.
+		msg, err := ps.ReceiveTimeout(ctx, settingEvery)
+		var nerr net.Error
+		if errors.As(err, &nerr) && nerr.Timeout() {
+			on, err := keyspaceEnabled(ctx, appl)
+			if err != nil {
+				return err
+			}
+			if !on {
+				return errNotifyOff
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("dbwriter: APPL_DB port table events: %w", err)
+		}
+		m, ok := msg.(*redis.Message)
+		if !ok {
+			continue
 		}
 		port, ok := strings.CutPrefix(m.Channel, prefix)
 		if !ok {
@@ -143,3 +163,7 @@ func (w *stateWriter) watchOnce(ctx context.Context, appl *sonicdb.DB, prefix st
 		}
 	}
 }
+
+// settingEvery is how long a subscribed watcher goes without an event
+// before it reads notify-keyspace-events again.
+const settingEvery = 3 * time.Second

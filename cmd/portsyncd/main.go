@@ -192,6 +192,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logs.Fatal("portsyncd cannot start", "err", err)
 		return ExitConfig
 	}
+	if errors.Is(err, daemon.ErrUnwritten) {
+		// Asked to stop, but Redis did not take everything: say so, and
+		// not with the status of a clean stop.
+		logs.Fatal("portsyncd stopped with port state unwritten", "err", err)
+		return ExitFailure
+	}
 	if err != nil && ctx.Err() != nil {
 		// Asked to stop before the pipeline ran (waiting for Redis, or
 		// in start-up): nothing is pending, so this is a clean stop.
