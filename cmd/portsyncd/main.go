@@ -21,7 +21,6 @@ import (
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/metrics"
-	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
 func main() {
@@ -41,7 +40,8 @@ type daemonFlags struct {
 	dbConfig, cpuProfile, dumpDir, metricsAddr, lockDir string
 	rcvbuf, maxRestarts                                 int
 	restartWindow, maxBackoff, recheck                  time.Duration
-	mlock, showVersion                                  bool
+	mlock, showVersion, failFast                        bool
+	ns                                                  *nsFlags
 	log                                                 *logFlags
 	rt                                                  *runtimeFlags
 }
@@ -52,6 +52,8 @@ func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs := flag.NewFlagSet("portsyncd", flag.ContinueOnError)
 	d := &daemonFlags{}
 	fs.StringVar(&d.dbConfig, "db-config", dbconfig.DefaultPath, "path of SONiC's `database_config.json`")
+	d.ns = addNamespaceFlags(fs)
+	fs.BoolVar(&d.failFast, "fail-fast", false, "with --namespace: exit when one namespace keeps failing, instead of reporting it down while the others keep serving")
 	d.log = addLogFlags(fs)
 	fs.IntVar(&d.rcvbuf, "netlink-rcvbuf", 16<<20, "netlink receive buffer in `bytes` (SO_RCVBUFFORCE when permitted)")
 	fs.IntVar(&d.maxRestarts, "max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
@@ -106,6 +108,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitUsage
 	}
+	if len(d.ns.names) > 0 && isSet(fs, "db-config") {
+		fmt.Fprintf(stderr, "portsyncd: --db-config and --namespace: a namespace's databases come from --db-global-config\n")
+		return ExitUsage
+	}
 	logs, logLevel, err := d.log.open(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
@@ -141,37 +147,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 
-	cfg, err := dbconfig.Load(d.dbConfig)
-	if err == nil {
-		err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB")
-		if err != nil {
-			err = fmt.Errorf("%s: %w", d.dbConfig, err)
-		}
-	}
+	targets, err := openTargets(d.dbConfig, d.ns)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitConfig
 	}
-	if d.lockDir != "" {
-		// Kept so that units and scripts passing it still start: one
-		// portsyncd per namespace and database set is now kept by
-		// start-up's abstract socket (package instance), with no file.
-		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", d.lockDir)
-	}
-
-	dbs, err := sonicdb.Open(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd: %s: %v\n", d.dbConfig, err)
-		return ExitConfig
-	}
-	defer dbs.Close()
+	defer func() {
+		for _, tg := range targets {
+			tg.close()
+		}
+	}()
 
 	ctx := sigs.ctx
 	// Logged only once the configuration is good: a bad one is one line.
 	logging.Notice(log, "go runtime settings", settings...)
-	defer followLevel(ctx, dbs.Config, logLevel, log)()
+	// One level for the process: the first namespace's LOGGER|portsyncd.
+	defer followLevel(ctx, targets[0].dbs.Config, logLevel, log)()
 	bi := buildinfo.Get()
-	err = daemon.Run(ctx, dbs, daemon.Options{
+	opts := daemon.Options{
 		RcvBuf:           d.rcvbuf,
 		MaxRestarts:      d.maxRestarts,
 		RestartWindow:    d.restartWindow,
@@ -184,8 +177,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
 		LibLogger:        libLog,
+		FailFast:         d.failFast,
 		Build:            metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
-	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
+	}
+	req := daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}
+	if len(d.ns.names) == 0 {
+		err = daemon.Run(ctx, targets[0].dbs, opts, req, nil)
+	} else {
+		nss := make([]daemon.Namespace, len(targets))
+		for i, tg := range targets {
+			nss[i] = daemon.Namespace{Name: tg.name, DBs: tg.dbs, Netns: tg.netns}
+		}
+		err = daemon.RunNamespaces(ctx, nss, opts, req)
+	}
 	if isConfigError(err) {
 		// Another copy, a password, an ACL or a missing database does not
 		// change by waiting or restarting.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sonic-go/portsyncd/dbconfig"
+	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
 // netnsDir is where ip-netns(8), and SONiC, keep named network namespaces.
@@ -78,4 +79,53 @@ func closeNamespaces(nss []namespace) {
 	for _, ns := range nss {
 		ns.Netns.Close()
 	}
+}
+
+// target is one set of databases and links to serve or show: the process's
+// own namespace's (--db-config) or a --namespace's.
+type target struct {
+	name  string // "" without --namespace
+	dbs   *sonicdb.DBs
+	netns int // file descriptor of its network namespace; 0: the process's
+	close func()
+}
+
+// openTargets reads the configuration the flags name and opens the
+// databases (no connection is made yet), before anything is touched in any
+// namespace. The error is one line naming the file or namespace.
+func openTargets(dbConfig string, nf *nsFlags) ([]target, error) {
+	if len(nf.names) == 0 {
+		cfg, err := dbconfig.Load(dbConfig)
+		if err == nil {
+			if err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB"); err != nil {
+				err = fmt.Errorf("%s: %w", dbConfig, err)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		dbs, err := sonicdb.Open(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dbConfig, err)
+		}
+		return []target{{dbs: dbs, close: func() { dbs.Close() }}}, nil
+	}
+	nss, err := nf.resolve()
+	if err != nil {
+		return nil, err
+	}
+	var out []target
+	for i, ns := range nss {
+		dbs, err := sonicdb.Open(ns.Config)
+		if err != nil {
+			for _, tg := range out {
+				tg.close()
+			}
+			closeNamespaces(nss[i:])
+			return nil, fmt.Errorf("namespace %q: %s: %w", ns.Name, ns.Path, err)
+		}
+		f := ns.Netns
+		out = append(out, target{name: ns.Name, dbs: dbs, netns: int(f.Fd()), close: func() { dbs.Close(); f.Close() }})
+	}
+	return out, nil
 }

@@ -59,6 +59,7 @@ func TestNamespaceConfigErrors(t *testing.T) {
 		{"empty name", []string{"--namespace", ""}, ExitUsage, []string{"empty namespace name"}},
 	} {
 		for cmd, runIt := range map[string]func([]string, *strings.Builder, *strings.Builder) int{
+			"daemon": func(a []string, o, e *strings.Builder) int { return run(a, o, e) },
 			"status": func(a []string, o, e *strings.Builder) int { return runStatus(a, o, e) },
 		} {
 			t.Run(cmd+"/"+tt.name, func(t *testing.T) {

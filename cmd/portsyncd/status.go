@@ -80,7 +80,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	// go-redis logs its failed dials itself (pool.go lines on stderr);
 	// status reports every failure in its own words, once.
 	redis.SetLogger(quietRedis{})
-	targets, err := statusTargets(sf)
+	targets, err := openTargets(sf.dbConfig, sf.ns)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd status: %v\n", err)
 		return ExitConfig
@@ -165,54 +165,6 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 type nsReport struct {
 	Namespace string `json:"namespace"`
 	status.Report
-}
-
-// statusTarget is one set of databases and links status reads: the
-// process's own namespace (name "") or a selected one.
-type statusTarget struct {
-	name  string
-	dbs   *sonicdb.DBs
-	netns int
-	close func()
-}
-
-// statusTargets opens what status reads: --db-config's databases in the
-// own namespace, or each -n namespace's.
-func statusTargets(sf *statusFlags) ([]statusTarget, error) {
-	if len(sf.ns.names) == 0 {
-		cfg, err := dbconfig.Load(sf.dbConfig)
-		if err == nil {
-			if err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB"); err != nil {
-				err = fmt.Errorf("%s: %w", sf.dbConfig, err)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		dbs, err := sonicdb.Open(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sf.dbConfig, err)
-		}
-		return []statusTarget{{dbs: dbs, close: func() { dbs.Close() }}}, nil
-	}
-	nss, err := sf.ns.resolve()
-	if err != nil {
-		return nil, err
-	}
-	var out []statusTarget
-	for i, ns := range nss {
-		dbs, err := sonicdb.Open(ns.Config)
-		if err != nil {
-			for _, tg := range out {
-				tg.close()
-			}
-			closeNamespaces(nss[i:])
-			return nil, fmt.Errorf("namespace %q: %s: %w", ns.Name, ns.Path, err)
-		}
-		f := ns.Netns
-		out = append(out, statusTarget{name: ns.Name, dbs: dbs, netns: int(f.Fd()), close: func() { dbs.Close(); f.Close() }})
-	}
-	return out, nil
 }
 
 // readReport reads the databases and the kernel's links, within 5 s.
