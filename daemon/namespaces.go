@@ -69,7 +69,7 @@ func RunNamespaces(ctx context.Context, nss []Namespace, opts Options, req Reque
 		return err
 	}
 	for _, ns := range nss {
-		n := &nsRun{ns: ns, log: log.With("namespace", ns.Name), stats: &Stats{}}
+		n := &nsRun{ns: ns, log: log.With(logging.KeyNamespace, ns.Name), stats: &Stats{}}
 		m.nss = append(m.nss, n)
 	}
 	m.observe(interval)
