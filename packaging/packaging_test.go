@@ -207,6 +207,8 @@ func TestSysctlKeysExist(t *testing.T) {
 func TestShippedCommandLinesParse(t *testing.T) {
 	bin := harness.BuildDaemon(t)
 	missing := filepath.Join(t.TempDir(), "missing.json")
+	// What RuntimeDirectory= makes before the daemon starts.
+	runtimeDir := t.TempDir()
 	commands := map[string]string{}
 	for _, u := range units {
 		b, err := os.ReadFile(u.file)
@@ -215,7 +217,7 @@ func TestShippedCommandLinesParse(t *testing.T) {
 		}
 		for line := range strings.Lines(string(b)) {
 			if cmd, ok := strings.CutPrefix(line, "ExecStart="+installedPath+" "); ok {
-				commands[u.file] = strings.ReplaceAll(cmd, "%i", "0")
+				commands[u.file] = strings.ReplaceAll(strings.ReplaceAll(cmd, "/run/portsyncd/%i", runtimeDir), "%i", "0")
 			}
 		}
 	}

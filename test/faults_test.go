@@ -301,8 +301,11 @@ func TestIntegrationCrashLoopExits(t *testing.T) {
 // the wedged pipeline cannot hold it up: at most a period until its next
 // round, two rounds missed, and a moment to exit.
 func TestIntegrationWedgedActorExits(t *testing.T) {
-	const period = 500 * time.Millisecond
-	t.Setenv("WATCHDOG_USEC", fmt.Sprint((2 * period).Microseconds()))
+	// Heartbeats every quarter of systemd's watchdog interval.
+	const period = 250 * time.Millisecond
+	_, path := bindNotify(t)
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", fmt.Sprint((4 * period).Microseconds()))
 	for _, target := range []string{"dbwriter", "netlinkrx"} {
 		t.Run(target, func(t *testing.T) {
 			e := newEnv(t)

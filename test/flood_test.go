@@ -15,7 +15,9 @@ import (
 // on APPL_DB PORT_TABLE, a fast watchdog) leaves every mailbox within its
 // bound, loses nothing, and the daemon keeps answering.
 func TestIntegrationMailboxesStayBounded(t *testing.T) {
-	t.Setenv("WATCHDOG_USEC", "200000") // heartbeats every 100 ms
+	_, path := bindNotify(t)
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", "200000") // heartbeats every 50 ms
 	e := newEnv(t)
 	e.notify("AKE")
 	ports := []string{"Ethernet0", "Ethernet4", "Ethernet8", "Ethernet12"}

@@ -57,6 +57,8 @@ func TestIntegrationDeleteRemovesKey(t *testing.T) {
 	e.ns.Delete(t, "Ethernet0")
 	e.waitGone("Ethernet0")
 	e.waitState("Ethernet4", want("up", "up", 1500))
+	// Issue 17 item 12: a deletion is logged at NOTICE, as a change is.
+	e.daemon.WaitLog(t, `level=NOTICE msg="port state deleted" actor=dbwriter port=Ethernet0`, waitFor)
 	// Re-created, it is written again.
 	e.ns.AddPort(t, "Ethernet0", e.peers)
 	e.waitState("Ethernet0", want("up", "up", 1500))

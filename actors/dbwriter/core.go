@@ -203,6 +203,9 @@ func portInitDone() applSet {
 // to log, whether to retry later.
 type outcome struct {
 	acked []string // ports whose STATE_DB write Redis acknowledged
+	// deleted are ports whose STATE_DB entry was deleted (a DELLINK, or a
+	// DEL before a re-creation).
+	deleted []string
 	// received are the kernel receive times of the acknowledged writes,
 	// where known: the end-to-end latency starts there.
 	received []time.Time
@@ -243,6 +246,7 @@ func (c *core) finish(res *result) outcome {
 	}
 	s.Writes.Add(uint64(len(res.acked)))
 	out.acked = res.acked
+	out.deleted = res.deleted
 	for _, p := range res.acked {
 		delete(c.drifted, p)
 	}

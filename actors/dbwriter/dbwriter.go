@@ -428,6 +428,9 @@ func (w *stateWriter) logOutcome(out *outcome) {
 		}
 		w.log.LogAttrs(context.Background(), logging.LevelNotice, "port state written", attrs...)
 	}
+	for _, port := range out.deleted {
+		logging.Notice(w.log, "port state deleted", logging.KeyPort, port)
+	}
 	for _, port := range out.stale {
 		logging.Notice(w.log, "stale STATE_DB entry deleted", "port", port)
 	}

@@ -52,6 +52,7 @@ type applSet struct {
 type result struct {
 	b          *batch
 	acked      []string // ports whose HSET Redis acknowledged
+	deleted    []string // ports whose DEL Redis acknowledged
 	stale      []string // ports whose stale STATE_DB entry was deleted
 	found      []string // ports checked and found in APPL_DB PORT_TABLE
 	notInTable []keyOp  // HSETs held back: APPL_DB PORT_TABLE:<port> missing
@@ -196,9 +197,12 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		res.stateRestarted = true
 	}
 	for _, s := range sends {
-		if s.del != nil && s.del.Err() != nil {
-			res.rejected = append(res.rejected, rejection{op: s.ko, err: s.del.Err()})
-			continue
+		if s.del != nil {
+			if err := s.del.Err(); err != nil {
+				res.rejected = append(res.rejected, rejection{op: s.ko, err: err})
+				continue
+			}
+			res.deleted = append(res.deleted, s.ko.port)
 		}
 		if s.set != nil {
 			if err := s.set.Err(); err != nil {

@@ -33,6 +33,7 @@ var (
 	daemonArgs = flag.String("e2e.args", "", "extra portsyncd flags, space-separated, e.g. \"--gomaxprocs=2\"")
 	sustainN   = flag.Int("e2e.sustained", 0, "changes in the sustained run (default: by size)")
 	duration   = flag.Duration("e2e.duration", 0, "length of each latency run (default: by size)")
+	rates      = flag.String("e2e.rates", "", "rates of the latency runs, changes a second, comma-separated (default: 100,1000,10000)")
 	logLevel   = flag.String("e2e.loglevel", "", "CONFIG_DB LOGGER|portsyncd LOGLEVEL for portsyncd (default: its own, NOTICE)")
 	relayMode  = flag.String("e2e.relay", "", "internal: run as the bare relay, writing to the redis-server on this unix socket")
 )
@@ -79,6 +80,16 @@ func TestE2EBench(t *testing.T) {
 				t.Fatalf("-e2e.scale %q: want port counts of 2 or more", *scale)
 			}
 			p.Scale = append(p.Scale, n)
+		}
+	}
+	if *rates != "" {
+		p.Rates = nil
+		for _, f := range strings.Split(*rates, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				t.Fatalf("-e2e.rates %q: want rates of 1 or more", *rates)
+			}
+			p.Rates = append(p.Rates, n)
 		}
 	}
 	if *sustainN < 0 || *duration < 0 {
@@ -130,6 +141,12 @@ func TestE2EBench(t *testing.T) {
 			w.activate(s)
 			results[s].Latency = append(results[s].Latency, w.latencyRow(s, rate, p.Duration))
 		}
+	}
+	// portsyncd again at 1K/s (or the highest rate below), observed.
+	if obsRate := observedRate(p.Rates); obsRate > 0 {
+		w.activate(w.ours)
+		o := w.observedRow(w.ours, obsRate, p.Duration)
+		r.Observed = &o
 	}
 	for _, s := range w.subjects {
 		w.activate(s)
@@ -183,6 +200,18 @@ func TestE2EBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.check(t, original != "")
+}
+
+// observedRate is the rate of the observed run: 1K/s if measured, else the
+// highest measured rate below it; 0 for none.
+func observedRate(rates []int) int {
+	best := 0
+	for _, r := range rates {
+		if r <= 1000 && r > best {
+			best = r
+		}
+	}
+	return best
 }
 
 func loadAvg() string {

@@ -28,6 +28,8 @@ type Results struct {
 	DumpAllocs           int // allocations of one SIGUSR1 dump, subtracted from portsyncd's
 	Scale                []Scale
 	Targets              []Target
+	// Observed is portsyncd at 1K/s under observation (nil when not run).
+	Observed *Observed `json:",omitempty"`
 }
 
 // Subject is one subject's figures from the main world.
@@ -187,6 +189,14 @@ func (r *Results) print() {
 	}
 	if r.OriginalSkipped != "" {
 		fmt.Printf("%-20s skipped\n", "original")
+	}
+	if o := r.Observed; o != nil {
+		row(o.Latency)
+		fmt.Printf("  observed: %d clients looping on /metrics, /readyz, /debug/actors got %d answers (%.0f/s); %d SIGUSR1 dumps\n",
+			o.Clients, o.Requests, o.RequestsSec, o.Dumps)
+		if q := r.subject("portsyncd").at(o.Rate); q != nil && q.P99 > 0 && q.CPUUsPerEvent > 0 {
+			fmt.Printf("  observed over quiet at %d/s: p50 %.2fx, p99 %.2fx, cpu/e %.2fx\n", o.Rate, o.P50/q.P50, o.P99/q.P99, o.CPUUsPerEvent/q.CPUUsPerEvent)
+		}
 	}
 
 	fmt.Printf("\nratios, portsyncd over       %12s %12s %12s %12s %12s %12s\n", "p50/orig", "p50/relay", "p99/orig", "p99/relay", "cpu/e orig", "cpu/e relay")
