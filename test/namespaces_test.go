@@ -121,8 +121,13 @@ func readAll(t *testing.T, resp *http.Response) string {
 // namespace; SIGUSR1 dumps each namespace.
 func TestIntegrationNamespacesIsolated(t *testing.T) {
 	a := newAsics(t, []string{"Ethernet0", "Ethernet4"}, []string{"Ethernet0", "Ethernet8"})
-	a.start("")
 	x, y := a.each[0], a.each[1]
+	// An old interface in x: taken down there, by a socket made in x.
+	x.ns.AddPort(t, "Ethernet12", x.peers)
+	a.start("")
+	if x.ns.Link(t, "Ethernet12").AdminUp {
+		t.Errorf("old interface Ethernet12 still up in %s", x.ns.Name)
+	}
 	for _, e := range a.each {
 		if got := e.waitAppl("PortConfigDone"); got["count"] != "2" {
 			t.Errorf("%s: PortConfigDone = %v, want count 2", e.ns.Name, got)
@@ -170,6 +175,38 @@ func TestIntegrationNamespacesIsolated(t *testing.T) {
 		func() string { _, b := a.readyz(); return fmt.Sprint(b) })
 	if !regexp.MustCompile(`msg="port state written" namespace=` + regexp.QuoteMeta(x.ns.Name)).MatchString(a.daemon.Log()) {
 		t.Errorf("no port state line with namespace=%s:\n%s", x.ns.Name, a.daemon.Log())
+	}
+
+	// A per-ASIC portsyncd (as portsyncd@.service runs one, inside the
+	// namespace) is refused: the guard is held in x's namespace.
+	second := harness.StartDaemon(t, x.ns, "--db-config", x.dbConfig, "--metrics-addr", "")
+	if code, err := second.Wait(waitFor); err != nil || code != exitConfig || !strings.Contains(second.Log(), "another portsyncd") {
+		t.Errorf("per-namespace portsyncd beside the multi-ASIC one: exit status %d (%v), want %d:\n%s", code, err, exitConfig, second.Log())
+	}
+
+	// status -n all, from outside both namespaces: one JSON object each,
+	// each with its own namespace's ports and links.
+	out, stderr, code := harness.Run(t, a.home, harness.BuildDaemon(t), "status", "--db-global-config", a.global, "-n", "all", "--json")
+	if code != 0 {
+		t.Fatalf("status -n all: exit status %d: %s", code, stderr)
+	}
+	views := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var v struct {
+			Namespace string `json:"namespace"`
+			Kernel    string `json:"kernel"`
+			Ports     []struct {
+				Name string `json:"name"`
+				MTU  string `json:"mtu"`
+			} `json:"ports"`
+		}
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("status line %q: %v", line, err)
+		}
+		views[v.Namespace] = fmt.Sprint(v.Ports)
+	}
+	if len(views) != 2 || views[x.ns.Name] != "[{Ethernet0 9000} {Ethernet4 1500}]" || views[y.ns.Name] != "[{Ethernet0 1500} {Ethernet8 1500}]" {
+		t.Errorf("status -n all --json:\n%s", out)
 	}
 
 	// SIGUSR1: one dump per namespace.
