@@ -13,13 +13,7 @@ import (
 // again within seconds, without a link change; the log says so.
 func TestIntegrationStateDBHeals(t *testing.T) {
 	e := newEnv(t)
-	e.configure("Ethernet0", "Ethernet4")
-	e.orch.Run(t)
-	e.start()
-	e.ns.AddPort(t, "Ethernet0", e.peers)
-	e.ns.AddPort(t, "Ethernet4", e.peers)
-	e.waitState("Ethernet0", want("up", "up", 1500))
-	e.waitState("Ethernet4", want("up", "up", 1500))
+	e.startTwoPorts()
 	ctx := context.Background()
 	damage := []struct {
 		name string
@@ -74,13 +68,7 @@ func TestIntegrationPortTableCacheRevalidated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.notify("AKE")
-			e.configure("Ethernet0", "Ethernet4")
-			e.orch.Run(t)
-			e.start()
-			e.ns.AddPort(t, "Ethernet0", e.peers)
-			e.ns.AddPort(t, "Ethernet4", e.peers)
-			e.waitState("Ethernet0", want("up", "up", 1500))
-			e.waitState("Ethernet4", want("up", "up", 1500))
+			e.startTwoPorts()
 			e.daemon.WaitLog(t, "following APPL_DB port table by keyspace events", waitFor)
 			tt.remove(e)
 			// Ethernet4 stays in APPL_DB (put back after a flush): its
@@ -140,4 +128,19 @@ func TestIntegrationWritesRefused(t *testing.T) {
 		e.ns.AddPort(t, "Ethernet0", e.peers)
 		e.waitState("Ethernet0", want("up", "up", 1500))
 	})
+}
+
+// startTwoPorts configures Ethernet0 and Ethernet4, runs the daemon and
+// orchagent's part, creates both links and waits for their state.
+func (e *env) startTwoPorts() {
+	e.t.Helper()
+	e.configure("Ethernet0", "Ethernet4")
+	e.orch.Run(e.t)
+	e.start()
+	for _, p := range []string{"Ethernet0", "Ethernet4"} {
+		e.ns.AddPort(e.t, p, e.peers)
+	}
+	for _, p := range []string{"Ethernet0", "Ethernet4"} {
+		e.waitState(p, want("up", "up", 1500))
+	}
 }

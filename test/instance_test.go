@@ -16,9 +16,6 @@ import (
 	"github.com/sonic-go/portsyncd/test/harness"
 )
 
-// exitConfig is EX_CONFIG, the daemon's status for a configuration that
-// cannot work.
-
 // Issues 7 and 17 (items 1, 2), single instance: a second portsyncd on the
 // same network namespace and databases exits 78 with one line naming the
 // first one's pid, before any side effect: the running ports stay up,

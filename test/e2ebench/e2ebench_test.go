@@ -73,24 +73,10 @@ func TestE2EBench(t *testing.T) {
 	harness.RequireRoot(t)
 	p := chosen()
 	if *scale != "" {
-		p.Scale = nil
-		for _, f := range strings.Split(*scale, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil || n < 2 {
-				t.Fatalf("-e2e.scale %q: want port counts of 2 or more", *scale)
-			}
-			p.Scale = append(p.Scale, n)
-		}
+		p.Scale = ints(t, "-e2e.scale", *scale, 2, "port counts")
 	}
 	if *rates != "" {
-		p.Rates = nil
-		for _, f := range strings.Split(*rates, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil || n < 1 {
-				t.Fatalf("-e2e.rates %q: want rates of 1 or more", *rates)
-			}
-			p.Rates = append(p.Rates, n)
-		}
+		p.Rates = ints(t, "-e2e.rates", *rates, 1, "rates")
 	}
 	if *sustainN < 0 || *duration < 0 {
 		t.Fatalf("-e2e.sustained and -e2e.duration must not be negative")
@@ -200,6 +186,20 @@ func TestE2EBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.check(t, original != "")
+}
+
+// ints parses a comma-separated list of what (at least least each) given
+// as flag.
+func ints(t *testing.T, flag, list string, least int, what string) []int {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < least {
+			t.Fatalf("%s %q: want %s of %d or more", flag, list, what, least)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // observedRate is the rate of the observed run: 1K/s if measured, else the
