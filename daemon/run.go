@@ -53,6 +53,9 @@ type Options struct {
 	Logger      *slog.Logger
 	// LibLogger is handed to protoactor-go for its own messages.
 	LibLogger *slog.Logger
+	// FailFast ends RunNamespaces when one namespace is given up, instead
+	// of reporting it down while the others keep serving.
+	FailFast bool
 	// Build names the binary in /metrics (portsyncd_build_info).
 	Build metrics.BuildInfo
 }
@@ -129,20 +132,23 @@ func redisTimeout(watchdog time.Duration) time.Duration {
 
 // running is one run's actors and the goroutines that watch them.
 type running struct {
-	opts     Options
-	log      *slog.Logger
-	stats    *Stats
-	root     *actor.RootContext
-	sup      *actor.PID
-	pl       pipeline.Pipeline
-	children map[string]*actor.PID
-	mailbox  map[string]*actors.Mailbox
-	fatal    chan error
-	live     *metrics.Liveness
-	hb       *sdnotify.Heartbeat
-	pinger   *sdnotify.Pinger
-	synced   atomic.Bool
-	observer lateObserver
+	// namespace is the namespace served (--namespace), "" for the
+	// process's own.
+	namespace string
+	opts      Options
+	log       *slog.Logger
+	stats     *Stats
+	root      *actor.RootContext
+	sup       *actor.PID
+	pl        pipeline.Pipeline
+	children  map[string]*actor.PID
+	mailbox   map[string]*actors.Mailbox
+	fatal     chan error
+	live      *metrics.Liveness
+	hb        *sdnotify.Heartbeat
+	pinger    *sdnotify.Pinger
+	synced    atomic.Bool
+	observer  lateObserver
 
 	loopGrace time.Duration // how long to wait for the Loop to end
 
@@ -154,21 +160,46 @@ type running struct {
 // spawn starts the actor system, the supervisor, and under it the pipeline
 // and kstats.
 func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*running, error) {
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.LibLogger }))
-	r := &running{opts: opts, log: opts.Logger, stats: stats, root: system.Root, fatal: make(chan error, 1),
+	return spawnTree(newSystem(opts), subtree{supervisor: "supervisor", dbs: dbs, st: st, kstats: true}, opts, stats)
+}
+
+// newSystem is the actor system of a run.
+func newSystem(opts Options) *actor.ActorSystem {
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return opts.LibLogger }))
+}
+
+// subtree is what spawnTree puts under one supervisor: a pipeline, and
+// kstats if asked.
+type subtree struct {
+	// supervisor names the subtree's supervisor: "supervisor" for the
+	// process's own namespace, the namespace's name with --namespace.
+	supervisor string
+	namespace  string // --namespace's name, "" without
+	dbs        *sonicdb.DBs
+	st         *startup.Result
+	netns      int // the pipeline's network namespace (0: the process's)
+	kstats     bool
+}
+
+// spawnTree starts, in system, a supervisor named t.supervisor, and under
+// it t's pipeline (and kstats if t.kstats).
+func spawnTree(system *actor.ActorSystem, t subtree, opts Options, stats *Stats) (*running, error) {
+	r := &running{namespace: t.namespace, opts: opts, log: opts.Logger, stats: stats, root: system.Root, fatal: make(chan error, 1),
 		hb: &sdnotify.Heartbeat{}, loopGrace: time.Second}
 	spawned := make(chan pipeline.Pipeline, 1)
 	kstatsBox := actors.NewMailbox(actors.DefaultMailboxLimit)
 	children := func(ctx actor.Context) error {
 		p, err := pipeline.Spawn(ctx, pipeline.Config{
-			DBs: dbs, Start: st, RcvBuf: opts.RcvBuf, MaxBackoff: opts.MaxBackoff, RedisTimeout: redisTimeout(opts.Watchdog),
+			DBs: t.dbs, Start: t.st, Netns: t.netns, RcvBuf: opts.RcvBuf, MaxBackoff: opts.MaxBackoff, RedisTimeout: redisTimeout(opts.Watchdog),
 			Recheck: opts.PortTableRecheck, Logger: r.log, Stats: &stats.Pipeline, Observer: &r.observer, Fatal: r.giveUp,
 		})
 		if err != nil {
 			return err
 		}
-		if _, err := ctx.SpawnNamed(kstatsProps(stats, opts).Configure(kstatsBox.Option()), "kstats"); err != nil {
-			return err
+		if t.kstats {
+			if _, err := ctx.SpawnNamed(kstatsProps(stats, opts).Configure(kstatsBox.Option()), "kstats"); err != nil {
+				return err
+			}
 		}
 		select {
 		case spawned <- p:
@@ -178,7 +209,7 @@ func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*r
 	}
 	policy := supervisor.Policy{MaxRestarts: opts.MaxRestarts, Window: opts.RestartWindow, Logger: r.log, GiveUp: r.giveUp}
 	// Named, so that actors log as "supervisor/dbwriter" and the like.
-	sup, err := r.root.SpawnNamed(supervisor.New(policy, &stats.Restarts, children), "supervisor")
+	sup, err := r.root.SpawnNamed(supervisor.New(policy, &stats.Restarts, children), t.supervisor)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: spawn supervisor: %w", err)
 	}
@@ -190,9 +221,11 @@ func spawn(dbs *sonicdb.DBs, st *startup.Result, opts Options, stats *Stats) (*r
 		return nil, err
 	}
 	r.children = r.pl.Actors()
-	r.children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
 	r.mailbox = maps.Clone(r.pl.Mailboxes)
-	r.mailbox["kstats"] = kstatsBox
+	if t.kstats {
+		r.children["kstats"] = actor.NewPID(sup.Address, sup.Id+"/kstats")
+		r.mailbox["kstats"] = kstatsBox
+	}
 	r.live = metrics.NewLiveness(3*opts.Watchdog, slices.Sorted(maps.Keys(r.children))...)
 	r.bgCtx, r.bgEnd = context.WithCancel(context.Background())
 	return r, nil

@@ -23,6 +23,9 @@ const logPending = 8
 
 // stateDoc is one state dump: every actor's state, and the process's.
 type stateDoc struct {
+	// Namespace is the namespace the actors serve (--namespace; one dump
+	// each), absent for the process's own.
+	Namespace  string                    `json:"namespace,omitempty"`
 	Time       time.Time                 `json:"time"`
 	PID        int                       `json:"pid"`
 	Goroutines int                       `json:"goroutines"`
@@ -65,7 +68,7 @@ func readRuntime() runtimeStats {
 // actors keep working meanwhile: each answers between two messages.
 func dumpState(r *running) {
 	root, children, stats, dir, log := r.root, r.children, r.stats, r.opts.DumpDir, r.log
-	doc := stateDoc{Time: time.Now().UTC(), PID: os.Getpid(), Goroutines: runtime.NumGoroutine(),
+	doc := stateDoc{Namespace: r.namespace, Time: time.Now().UTC(), PID: os.Getpid(), Goroutines: runtime.NumGoroutine(),
 		Restarts: stats.Restarts.ByActor(), Runtime: readRuntime(), Actors: make(map[string]map[string]any),
 		Mailboxes: make(map[string]mailboxDoc, len(r.mailbox))}
 	for name, mb := range r.mailbox {

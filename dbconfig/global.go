@@ -3,7 +3,10 @@ package dbconfig
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // DefaultGlobalPath is where SONiC's database container publishes
@@ -112,4 +115,78 @@ func describe(namespace string) string {
 		return "host namespace"
 	}
 	return "namespace " + quote(namespace)
+}
+
+// AllNamespaces, given to Select, stands for every namespace the global
+// file defines besides the host's (SONiC's CLIs spell it the same way).
+const AllNamespaces = "all"
+
+// Namespace is one network namespace's databases, as database_global.json
+// includes them.
+type Namespace struct {
+	// Name is the namespace's name, also that of its Linux network
+	// namespace (/run/netns/<Name>).
+	Name string
+	// Path is its database_config.json.
+	Path string
+	// Config is that file, loaded.
+	Config *Config
+}
+
+// Select resolves names (each a namespace of g, or AllNamespaces) to the
+// namespaces they name, sorted, each once, and loads each one's
+// database_config.json, which must define every database in require.
+// The first problem is the error, naming the namespace and the file: an
+// undefined namespace or a name that cannot be a network namespace's
+// (matching ErrInvalid), a missing include (matching fs.ErrNotExist), a
+// malformed one or one that lacks a required database (ErrInvalid).
+func (g *Global) Select(names []string, require ...string) ([]Namespace, error) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		if n != AllNamespaces {
+			want[n] = true
+			continue
+		}
+		for ns := range g.Includes {
+			if ns != "" {
+				want[ns] = true
+			}
+		}
+	}
+	out := make([]Namespace, 0, len(want))
+	for _, n := range slices.Sorted(maps.Keys(want)) {
+		if err := netnsName(n); err != nil {
+			return nil, &invalidError{err: fmt.Errorf("%s: %w", describe(n), err)}
+		}
+		path, ok := g.Includes[n]
+		if !ok {
+			return nil, &invalidError{err: fmt.Errorf("%s not defined", describe(n))}
+		}
+		c, err := Load(path)
+		if err == nil {
+			if err = c.Require(require...); err != nil {
+				err = fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", describe(n), err)
+		}
+		out = append(out, Namespace{Name: n, Path: path, Config: c})
+	}
+	if len(out) == 0 {
+		return nil, &invalidError{err: errors.New("no namespace selected: database_global.json defines none besides the host's")}
+	}
+	return out, nil
+}
+
+// netnsName checks that n can name a network namespace under /run/netns:
+// one path element, as ip-netns(8) requires.
+func netnsName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("empty name")
+	case n == "." || n == ".." || strings.ContainsAny(n, "/\x00"):
+		return errors.New("not a network namespace name (ip-netns(8) takes one path element)")
+	}
+	return nil
 }

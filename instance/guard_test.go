@@ -62,3 +62,29 @@ func TestTake(t *testing.T) {
 	}
 	g.Close()
 }
+
+// TakeIn binds the guard inside the given namespace, from outside it: a
+// taker inside that namespace is refused, one in the caller's is not.
+func TestTakeIn(t *testing.T) {
+	harness.RequireRoot(t)
+	ns := harness.NewNetns(t)
+	f, err := os.Open("/run/netns/" + ns.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const name = "portsyncd/test-guard-in"
+	g, err := TakeIn(name, int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := ns.Run(func() error { _, err := Take(name); return err }); !errors.Is(err, ErrHeld) {
+		t.Errorf("Take inside %s: %v, want ErrHeld", ns.Name, err)
+	}
+	here, err := Take(name)
+	if err != nil {
+		t.Fatalf("Take in the caller's namespace: %v", err)
+	}
+	here.Close()
+}

@@ -25,6 +25,9 @@ const (
 	KeyActor = "actor"
 	// KeyErr holds an error.
 	KeyErr = "err"
+	// KeyNamespace names the ASIC namespace (--namespace) a line is about;
+	// the journal writes it as NAMESPACE=.
+	KeyNamespace = "namespace"
 	// KeyLib names the library a line comes from ("go-redis",
 	// "protoactor").
 	KeyLib = "lib"

@@ -22,8 +22,18 @@ type Metrics struct {
 // client_golang's Go and process collectors (go_*, process_*: what stock
 // dashboards and alerts query). kstats adds only what those cannot give.
 func New(src Sources) *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+	m := newHistograms()
+	m.reg = prometheus.NewRegistry()
+	m.reg.MustRegister(m.latency, m.batchSize, newCollector(src),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// newHistograms returns Metrics with the histograms the pipeline observes,
+// not registered anywhere.
+func newHistograms() *Metrics {
+	return &Metrics{
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "portsyncd_event_latency_seconds",
 			Help: "Time from a link message's receipt from netlink to Redis acknowledging its STATE_DB write.",
@@ -36,10 +46,26 @@ func New(src Sources) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 		}),
 	}
-	m.reg.MustRegister(m.latency, m.batchSize, newCollector(src),
+}
+
+// NewNamespaced returns the metrics of a process that serves several
+// namespaces: process's figures (those of kstats, the log, the build; its
+// other sources nil) once, and each namespace's with a "namespace" label,
+// in one registry (Registry of the first result) that also holds the Go and
+// process collectors. Each namespace gets its own histograms to observe.
+func NewNamespaced(process Sources, namespaces map[string]Sources) (*Metrics, map[string]*Metrics) {
+	top := &Metrics{reg: prometheus.NewRegistry()}
+	top.reg.MustRegister(newCollector(process),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
+	each := make(map[string]*Metrics, len(namespaces))
+	for name, src := range namespaces {
+		m := newHistograms()
+		prometheus.WrapRegistererWith(prometheus.Labels{"namespace": name}, top.reg).
+			MustRegister(m.latency, m.batchSize, newCollector(src))
+		each[name] = m
+	}
+	return top, each
 }
 
 // Registry returns the registry to serve.
@@ -67,7 +93,7 @@ type collector struct {
 
 	writes, deletes, staleDeletes, coalesced, unchanged, roundTrips, redisErrors, redisRestarts *prometheus.Desc
 
-	restarts, mailbox, ready, logDropped, buildInfo *prometheus.Desc
+	restarts, mailbox, ready, up, logDropped, buildInfo *prometheus.Desc
 
 	sockDrops, sockQueued, rcvbuf, ctxSwitches, faults, sampledAt *prometheus.Desc
 }
@@ -106,6 +132,7 @@ func newCollector(src Sources) *collector {
 		mailbox:  desc("portsyncd_actor_mailbox_depth", "Messages waiting in an actor's mailbox.", "actor"),
 
 		ready:      desc("portsyncd_ready", "1 when /readyz answers 200: start-up dump in STATE_DB, Redis reachable, PortInitDone sent."),
+		up:         desc("portsyncd_namespace_up", "1 while the namespace's subtree serves; 0 once it kept failing and was given up (--namespace only)."),
 		logDropped: desc("portsyncd_log_lines_dropped_total", "Log lines the syslog or journal queue dropped: the destination was slow or gone."),
 		buildInfo:  desc("portsyncd_build_info", "Always 1; the labels name the running binary.", "version", "commit", "goversion"),
 
@@ -118,16 +145,31 @@ func newCollector(src Sources) *collector {
 	}
 }
 
-// Describe sends every metric's description, present in a scrape or not.
+// Describe sends the description of every metric its sources give,
+// present in a scrape or not. A source left nil is not described, so that
+// a process-wide collector and per-namespace ones (NewNamespaced) share a
+// registry without describing one metric twice.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
-		c.events, c.batches, c.overruns, c.resyncs, c.decodeErrors, c.forged, c.inFlight,
-		c.ignored, c.renames, c.vanished, c.known, c.pending, c.heldBack, c.configDone, c.initDone,
-		c.writes, c.deletes, c.staleDeletes, c.coalesced, c.unchanged, c.roundTrips, c.redisErrors, c.redisRestarts,
-		c.restarts, c.mailbox, c.ready, c.logDropped, c.buildInfo,
-		c.sockDrops, c.sockQueued, c.rcvbuf, c.ctxSwitches, c.faults, c.sampledAt,
+	for _, g := range []struct {
+		present bool
+		descs   []*prometheus.Desc
+	}{
+		{c.src.Netlink != nil, []*prometheus.Desc{c.events, c.batches, c.overruns, c.resyncs, c.decodeErrors, c.forged, c.inFlight}},
+		{c.src.Ports != nil, []*prometheus.Desc{c.ignored, c.renames, c.vanished, c.known, c.pending, c.configDone, c.initDone}},
+		{c.src.Writer != nil, []*prometheus.Desc{c.writes, c.deletes, c.staleDeletes, c.coalesced, c.unchanged, c.roundTrips, c.redisErrors, c.redisRestarts, c.heldBack}},
+		{c.src.Restarts != nil, []*prometheus.Desc{c.restarts}},
+		{c.src.Mailbox != nil, []*prometheus.Desc{c.mailbox}},
+		{c.src.Ready != nil, []*prometheus.Desc{c.ready}},
+		{c.src.Up != nil, []*prometheus.Desc{c.up}},
+		{c.src.LogLinesDropped != nil, []*prometheus.Desc{c.logDropped}},
+		{c.src.Build != (BuildInfo{}), []*prometheus.Desc{c.buildInfo}},
+		{c.src.Kstats != nil, []*prometheus.Desc{c.sockDrops, c.sockQueued, c.rcvbuf, c.ctxSwitches, c.faults, c.sampledAt}},
 	} {
-		ch <- d
+		if g.present {
+			for _, d := range g.descs {
+				ch <- d
+			}
+		}
 	}
 }
 
@@ -198,6 +240,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.Ready != nil {
 		gauge(c.ready, bool01(c.src.Ready()))
+	}
+	if c.src.Up != nil {
+		gauge(c.up, bool01(c.src.Up()))
 	}
 	if c.src.LogLinesDropped != nil {
 		counter(c.logDropped, c.src.LogLinesDropped())

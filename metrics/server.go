@@ -31,6 +31,13 @@ type Readiness struct {
 	// NeverAppear are those of PendingPorts that can never appear as a
 	// followed link, with why: PortInitDone waits for them for good.
 	NeverAppear map[string]string `json:"never_appear,omitempty"`
+	// Down says why a namespace was given up (--namespace only); it is
+	// then not ready.
+	Down string `json:"down,omitempty"`
+	// Namespaces are each namespace's readiness when the process serves
+	// several (--namespace); the fields above then sum them up: each holds
+	// only if it holds in every namespace.
+	Namespaces map[string]Readiness `json:"namespaces,omitempty"`
 }
 
 // Ready reports whether every condition holds.

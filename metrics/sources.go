@@ -26,6 +26,9 @@ type Sources struct {
 	// atomics: unlike the ReadyFunc it never asks portstate for the
 	// pending ports.
 	Ready func() bool
+	// Up reports whether a namespace's subtree serves (false once it was
+	// given up); nil outside --namespace.
+	Up func() bool
 	// LogLinesDropped returns the log lines the syslog and journal queues
 	// dropped since start-up because their destination was slow or gone
 	// (logging.Dropped). It must only grow.

@@ -22,6 +22,10 @@ type Config struct {
 	Prefix string
 	DBs    *sonicdb.DBs
 	Start  *startup.Result
+	// Netns is the file descriptor of the network namespace whose links
+	// the pipeline follows (a restarted netlinkrx opens its sockets
+	// there); 0: the process's own.
+	Netns int
 	// RcvBuf is the netlink receive buffer a restarted netlinkrx asks for.
 	RcvBuf int
 	// MaxBackoff caps the wait between Redis retries.
@@ -98,6 +102,7 @@ func Spawn(parent actor.Context, cfg Config) (Pipeline, error) {
 			Ports:   p.Ports,
 			Loop:    p.Loop,
 			RcvBuf:  cfg.RcvBuf,
+			Netns:   cfg.Netns,
 			Initial: st.Netlink,
 			Logger:  cfg.Logger.With("actor", name("netlinkrx")),
 			Stats:   &cfg.Stats.Netlink,

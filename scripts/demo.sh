@@ -2,8 +2,16 @@
 # Runs the real portsyncd against a private redis-server and veth ports named
 # like SONiC front-panel ports in a network namespace, flaps the links, and
 # prints STATE_DB PORT_TABLE after each change. Needs root. Cleans up on exit.
+#
+# --namespaces N: the multi-ASIC variant. N ASIC namespaces, each with its
+# own redis-server and ports, listed in a database_global.json; one
+# portsyncd, running outside them, serves all (--namespace per ASIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--namespaces" ]; then
+	exec ./scripts/demo-namespaces.sh "${2:?--namespaces wants a number}"
+fi
 
 if ! command -v redis-server >/dev/null; then
 	echo "== installing redis-server"

@@ -44,11 +44,19 @@ type Result struct {
 // user may run every command it will need (sonicdb.CheckPermissions; an
 // error matching sonicdb.ErrRefused if not).
 func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*Result, error) {
+	return RunIn(ctx, dbs, rcvbuf, 0, log)
+}
+
+// RunIn is Run for the links of the network namespace whose file
+// descriptor is netns (0: the process's own): the guard is bound there,
+// the netlink sockets are opened there and old interfaces are taken down
+// there, while the process stays in its own namespace.
+func RunIn(ctx context.Context, dbs *sonicdb.DBs, rcvbuf, netns int, log *slog.Logger) (*Result, error) {
 	var r Result
 	var err error
 
 	// 0. One portsyncd per namespace and database set, then permissions.
-	if r.Guard, err = takeGuard(ctx, dbs); err != nil {
+	if r.Guard, err = takeGuard(ctx, dbs, netns); err != nil {
 		return nil, err
 	}
 	log.Info("single-instance guard taken", "guard", "@"+r.Guard.Name())
@@ -74,7 +82,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 	logging.Notice(log, "starting", "switch_type", r.SwitchType, "warm", r.Warm, "restore_count", r.RestoreCount)
 
 	// 3. Join RTNLGRP_LINK, then dump, so no change in between is lost.
-	socks, err := netlinkrx.Open(rcvbuf)
+	socks, err := netlinkrx.Open(rcvbuf, netlinkrx.InNetns(netns))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +124,7 @@ func Run(ctx context.Context, dbs *sonicdb.DBs, rcvbuf int, log *slog.Logger) (*
 	// 6. Old interfaces are brought down and ignored from now on.
 	r.Old = make(map[uint32]bool)
 	for _, ev := range portstate.OldInterfaces(dump, r.Warm, r.SwitchType) {
-		if err := netlinkrx.SetAdminDown(ev.Index); err != nil {
+		if err := netlinkrx.SetAdminDown(ev.Index, netlinkrx.InNetns(netns)); err != nil {
 			return fail(err)
 		}
 		r.Old[ev.Index] = true
@@ -147,7 +155,7 @@ func warmStart(ctx context.Context, state *sonicdb.DB, log *slog.Logger) (warm b
 
 // takeGuard takes the single-instance guard named after the run_id of each
 // database's server and the database numbers (see package instance).
-func takeGuard(ctx context.Context, dbs *sonicdb.DBs) (*instance.Guard, error) {
+func takeGuard(ctx context.Context, dbs *sonicdb.DBs, netns int) (*instance.Guard, error) {
 	var ids []instance.DB
 	for _, db := range []*sonicdb.DB{dbs.Appl, dbs.Config, dbs.State} {
 		id, err := sonicdb.ServerID(ctx, db)
@@ -156,7 +164,7 @@ func takeGuard(ctx context.Context, dbs *sonicdb.DBs) (*instance.Guard, error) {
 		}
 		ids = append(ids, instance.DB{Name: db.Name, RunID: id, ID: db.ID})
 	}
-	g, err := instance.Take(instance.Name(ids))
+	g, err := instance.TakeIn(instance.Name(ids), netns)
 	if err != nil {
 		return nil, fmt.Errorf("startup: %w (APPL_DB %d, CONFIG_DB %d, STATE_DB %d on redis run_id %s)",
 			err, dbs.Appl.ID, dbs.Config.ID, dbs.State.ID, ids[0].RunID)

@@ -17,6 +17,11 @@ func ReadKernel() (map[string]Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("status: dial rtnetlink: %w", err)
 	}
+	return readKernel(conn)
+}
+
+// readKernel dumps the links conn's namespace has, and closes conn.
+func readKernel(conn *rtnetlink.Conn) (map[string]Link, error) {
 	defer conn.Close()
 	msgs, err := conn.Link.List()
 	if err != nil {

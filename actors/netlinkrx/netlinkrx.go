@@ -41,6 +41,9 @@ type Config struct {
 	Ports  *actor.PID // portstate: receives LinkBatch
 	Loop   *actors.Loop
 	RcvBuf int // requested listen socket receive buffer, bytes
+	// Netns is the file descriptor of the network namespace a restarted
+	// netlinkrx opens its sockets in (see InNetns); 0: the process's own.
+	Netns  int
 	Logger *slog.Logger
 	Stats  *Stats
 	// Initial is used by the first incarnation only; a restarted netlinkrx
@@ -121,7 +124,7 @@ func (r *linkReader) start(ctx actor.Context) {
 	if st := r.cfg.Initial; r.first && st != nil {
 		r.socks, initial = st.Sockets, st.Dump
 	} else {
-		socks, err := Open(r.cfg.RcvBuf)
+		socks, err := Open(r.cfg.RcvBuf, InNetns(r.cfg.Netns))
 		if err != nil {
 			panic(err)
 		}

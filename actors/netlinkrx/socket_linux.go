@@ -29,10 +29,31 @@ type Sockets struct {
 	forgedFrom uint32 // sender of the last of them
 }
 
+// Option changes where Open and SetAdminDown reach the kernel.
+type Option func(*netlink.Config)
+
+// InNetns opens the sockets in the network namespace whose file descriptor
+// is fd (e.g. of /run/netns/asic0, kept open by the caller) instead of the
+// calling thread's. A socket stays in the namespace it was made in, so the
+// process itself never moves: mdlayher/netlink makes it on a locked thread
+// that enters the namespace and leaves it. 0 is the calling thread's own.
+func InNetns(fd int) Option {
+	return func(c *netlink.Config) { c.NetNS = fd }
+}
+
+func config(opts []Option) *netlink.Config {
+	var c netlink.Config
+	for _, o := range opts {
+		o(&c)
+	}
+	return &c
+}
+
 // Open dials both sockets and joins RTNLGRP_LINK on the listen socket, asking
 // for a receive buffer of rcvbuf bytes.
-func Open(rcvbuf int) (*Sockets, error) {
-	listen, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+func Open(rcvbuf int, opts ...Option) (*Sockets, error) {
+	cfg := config(opts)
+	listen, err := netlink.Dial(unix.NETLINK_ROUTE, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("netlinkrx: dial listen socket: %w", err)
 	}
@@ -53,7 +74,7 @@ func Open(rcvbuf int) (*Sockets, error) {
 		s.Close()
 		return nil, fmt.Errorf("netlinkrx: join RTNLGRP_LINK: %w", err)
 	}
-	if s.dump, err = netlink.Dial(unix.NETLINK_ROUTE, nil); err != nil {
+	if s.dump, err = netlink.Dial(unix.NETLINK_ROUTE, cfg); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("netlinkrx: dial dump socket: %w", err)
 	}
@@ -155,8 +176,8 @@ func (s *Sockets) dumpOnce(d *Decoder) (*dumpReader, error) {
 
 // SetAdminDown clears IFF_UP on the link with the given ifindex, with an
 // RTM_SETLINK request (the original daemon shells out to ip(8) for this).
-func SetAdminDown(index uint32) error {
-	c, err := rtnetlink.Dial(nil)
+func SetAdminDown(index uint32, opts ...Option) error {
+	c, err := rtnetlink.Dial(config(opts))
 	if err != nil {
 		return fmt.Errorf("netlinkrx: set link %d down: %w", index, err)
 	}

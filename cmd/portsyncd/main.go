@@ -21,7 +21,6 @@ import (
 	"github.com/sonic-go/portsyncd/dbconfig"
 	"github.com/sonic-go/portsyncd/logging"
 	"github.com/sonic-go/portsyncd/metrics"
-	"github.com/sonic-go/portsyncd/sonicdb"
 )
 
 func main() {
@@ -41,7 +40,8 @@ type daemonFlags struct {
 	dbConfig, cpuProfile, dumpDir, metricsAddr, lockDir string
 	rcvbuf, maxRestarts                                 int
 	restartWindow, maxBackoff, recheck                  time.Duration
-	mlock, showVersion                                  bool
+	mlock, showVersion, failFast                        bool
+	ns                                                  *nsFlags
 	log                                                 *logFlags
 	rt                                                  *runtimeFlags
 }
@@ -52,6 +52,8 @@ func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs := flag.NewFlagSet("portsyncd", flag.ContinueOnError)
 	d := &daemonFlags{}
 	fs.StringVar(&d.dbConfig, "db-config", dbconfig.DefaultPath, "path of SONiC's `database_config.json`")
+	d.ns = addNamespaceFlags(fs)
+	fs.BoolVar(&d.failFast, "fail-fast", false, "with --namespace: exit when one namespace keeps failing, instead of reporting it down while the others keep serving")
 	d.log = addLogFlags(fs)
 	fs.IntVar(&d.rcvbuf, "netlink-rcvbuf", 16<<20, "netlink receive buffer in `bytes` (SO_RCVBUFFORCE when permitted)")
 	fs.IntVar(&d.maxRestarts, "max-restarts", 5, "actor restarts tolerated within --restart-window before exiting")
@@ -121,16 +123,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return ExitConfig
 	}
 	defer stopProfile()
-	dbs, err := openDatabases(d, logs.Logger)
+	if d.lockDir != "" {
+		// Kept so that units and scripts passing it still start: one
+		// portsyncd per namespace and database set is now kept by
+		// start-up's abstract socket (package instance), with no file.
+		logs.Logger.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", d.lockDir)
+	}
+	targets, err := openTargets(d.dbConfig, d.ns)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitConfig
 	}
-	defer dbs.Close()
+	defer func() {
+		for _, tg := range targets {
+			tg.close()
+		}
+	}()
 	// Logged only once the configuration is good: a bad one is one line.
 	logging.Notice(logs.Logger, "go runtime settings", settings...)
-	defer followLevel(sigs.ctx, dbs.Config, logLevel, logs.Logger)()
-	return runDaemon(sigs, dbs, d, logs)
+	// One level for the process: the first namespace's LOGGER|portsyncd.
+	defer followLevel(sigs.ctx, targets[0].dbs.Config, logLevel, logs.Logger)()
+	return runDaemon(sigs, targets, d, logs)
 }
 
 // parseDaemonFlags parses and checks the daemon's flags; done says run
@@ -147,6 +160,10 @@ func parseDaemonFlags(fs *flag.FlagSet, d *daemonFlags, args []string, stdout, s
 		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
 		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
+		return ExitUsage, true
+	}
+	if len(d.ns.names) > 0 && isSet(fs, "db-config") {
+		fmt.Fprintf(stderr, "portsyncd: --db-config and --namespace: a namespace's databases come from --db-global-config\n")
 		return ExitUsage, true
 	}
 	return 0, false
@@ -169,38 +186,12 @@ func startCPUProfile(path string) (stop func(), err error) {
 	return pprof.StopCPUProfile, nil
 }
 
-// openDatabases loads database_config.json and connects to the three
-// databases portsyncd uses; every error it returns names the file.
-func openDatabases(d *daemonFlags, log *slog.Logger) (*sonicdb.DBs, error) {
-	cfg, err := dbconfig.Load(d.dbConfig)
-	if err == nil {
-		err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB")
-		if err != nil {
-			err = fmt.Errorf("%s: %w", d.dbConfig, err)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if d.lockDir != "" {
-		// Kept so that units and scripts passing it still start: one
-		// portsyncd per namespace and database set is now kept by
-		// start-up's abstract socket (package instance), with no file.
-		log.Warn("--lock-dir is deprecated and ignored: no lock file is used", "lock_dir", d.lockDir)
-	}
-	dbs, err := sonicdb.Open(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.dbConfig, err)
-	}
-	return dbs, nil
-}
-
-// runDaemon runs the daemon until it stops and maps how it stopped to an
-// exit status.
-func runDaemon(sigs *signals, dbs *sonicdb.DBs, d *daemonFlags, logs *logging.Logging) int {
+// runDaemon runs the daemon (over one namespace, or several) until it stops
+// and maps how it stopped to an exit status.
+func runDaemon(sigs *signals, targets []target, d *daemonFlags, logs *logging.Logging) int {
 	ctx, log := sigs.ctx, logs.Logger
 	bi := buildinfo.Get()
-	err := daemon.Run(ctx, dbs, daemon.Options{
+	opts := daemon.Options{
 		RcvBuf:           d.rcvbuf,
 		MaxRestarts:      d.maxRestarts,
 		RestartWindow:    d.restartWindow,
@@ -213,8 +204,20 @@ func runDaemon(sigs *signals, dbs *sonicdb.DBs, d *daemonFlags, logs *logging.Lo
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
 		LibLogger:        logs.Lib("protoactor", slog.LevelWarn),
+		FailFast:         d.failFast,
 		Build:            metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
-	}, daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}, nil)
+	}
+	req := daemon.Requests{DumpState: sigs.dump, Resync: sigs.resync, Faults: faults()}
+	var err error
+	if len(d.ns.names) == 0 {
+		err = daemon.Run(ctx, targets[0].dbs, opts, req, nil)
+	} else {
+		nss := make([]daemon.Namespace, len(targets))
+		for i, tg := range targets {
+			nss[i] = daemon.Namespace{Name: tg.name, DBs: tg.dbs, Netns: tg.netns}
+		}
+		err = daemon.RunNamespaces(ctx, nss, opts, req)
+	}
 	if isConfigError(err) {
 		// Another copy, a password, an ACL or a missing database does not
 		// change by waiting or restarting.

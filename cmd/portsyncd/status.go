@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ type statusFlags struct {
 	dbConfig      string
 	asJSON, watch bool
 	interval      time.Duration
+	ns            *nsFlags
 }
 
 // newStatusFlagSet defines the flags of "portsyncd status" (parsed by
@@ -42,10 +44,14 @@ func newStatusFlagSet() (*flag.FlagSet, *statusFlags) {
 	fs.BoolVar(&sf.asJSON, "json", false, "print JSON (schema in the package documentation of status) instead of a table")
 	fs.BoolVar(&sf.watch, "watch", false, "redraw whenever the view changes, until interrupted (with --json: one object per line)")
 	fs.DurationVar(&sf.interval, "interval", time.Second, "how often --watch reads the state")
+	sf.ns = addNamespaceFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: portsyncd status [flags]\n\n"+
 			"Shows every port in CONFIG_DB, APPL_DB and STATE_DB; run in the ports' network\n"+
-			"namespace, flags each port whose STATE_DB state differs from the kernel.\n"+
+			"namespace (or with -n, from anywhere), flags each port whose STATE_DB state\n"+
+			"differs from the kernel. With -n NAME (repeatable, or all): each namespace's\n"+
+			"databases and links, one view per namespace (with --json, one object each,\n"+
+			"with a \"namespace\" field).\n"+
 			"Exit status: 0 in agreement, 1 a port differs, 3 Redis or the kernel could not\n"+
 			"be read, 64 bad flags, 78 bad configuration.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -67,51 +73,77 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	case sf.interval <= 0:
 		fmt.Fprintf(stderr, "portsyncd status: --interval %v: want a duration above 0, e.g. 1s\n", sf.interval)
 		return ExitUsage
+	case len(sf.ns.names) > 0 && isSet(fs, "db-config"):
+		fmt.Fprintf(stderr, "portsyncd status: --db-config and --namespace: a namespace's databases come from --db-global-config\n")
+		return ExitUsage
 	}
 	// go-redis logs its failed dials itself (pool.go lines on stderr);
 	// status reports every failure in its own words, once.
 	redis.SetLogger(quietRedis{})
-	cfg, err := dbconfig.Load(sf.dbConfig)
-	if err == nil {
-		if err = cfg.Require("APPL_DB", "CONFIG_DB", "STATE_DB"); err != nil {
-			err = fmt.Errorf("%s: %w", sf.dbConfig, err)
-		}
-	}
+	targets, err := openTargets(sf.dbConfig, sf.ns)
 	if err != nil {
 		fmt.Fprintf(stderr, "portsyncd status: %v\n", err)
 		return ExitConfig
 	}
-	dbs, err := sonicdb.Open(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "portsyncd status: %s: %v\n", sf.dbConfig, err)
-		return ExitConfig
-	}
-	defer dbs.Close()
+	defer func() {
+		for _, tg := range targets {
+			tg.close()
+		}
+	}()
 
 	render := status.Table
 	if sf.asJSON {
 		render = status.JSON
 	}
+	view := func(ctx context.Context) (string, int, error) {
+		var out strings.Builder
+		code := 0
+		for i, tg := range targets {
+			r, err := readReport(ctx, tg.dbs, tg.netns)
+			if err != nil {
+				if tg.name != "" {
+					err = fmt.Errorf("namespace %q: %w", tg.name, err)
+				}
+				return "", exitStatusUnread, err
+			}
+			if r.Differs() {
+				code = exitStatusDiffers
+			}
+			switch {
+			case tg.name == "":
+				out.WriteString(render(r))
+			case sf.asJSON:
+				b, err := json.Marshal(nsReport{Namespace: tg.name, Report: r})
+				if err != nil {
+					return "", exitStatusUnread, err
+				}
+				out.Write(append(b, '\n'))
+			default:
+				if i > 0 {
+					out.WriteString("\n")
+				}
+				fmt.Fprintf(&out, "namespace %s\n%s", tg.name, render(r))
+			}
+		}
+		return out.String(), code, nil
+	}
 	if !sf.watch {
-		r, err := readReport(context.Background(), dbs)
+		s, code, err := view(context.Background())
 		if err != nil {
 			fmt.Fprintf(stderr, "portsyncd status: %v\n", err)
 			return exitStatusUnread
 		}
-		fmt.Fprint(stdout, render(r))
-		if r.Differs() {
-			return exitStatusDiffers
-		}
-		return 0
+		fmt.Fprint(stdout, s)
+		return code
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	frame := func(ctx context.Context) string {
-		r, err := readReport(ctx, dbs)
+		s, _, err := view(ctx)
 		switch {
 		case err == nil:
-			return render(r)
+			return s
 		case sf.asJSON:
 			b, _ := json.Marshal(map[string]string{"error": err.Error()})
 			return string(b) + "\n"
@@ -129,15 +161,21 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// nsReport is one namespace's report in --json output with -n.
+type nsReport struct {
+	Namespace string `json:"namespace"`
+	status.Report
+}
+
 // readReport reads the databases and the kernel's links, within 5 s.
-func readReport(ctx context.Context, dbs *sonicdb.DBs) (status.Report, error) {
+func readReport(ctx context.Context, dbs *sonicdb.DBs, netns int) (status.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	snap, err := status.ReadDBs(ctx, dbs)
 	if err != nil {
 		return status.Report{}, err
 	}
-	if snap.Kernel, err = status.ReadKernel(); err != nil {
+	if snap.Kernel, err = status.ReadKernelIn(netns); err != nil {
 		return status.Report{}, err
 	}
 	return status.Build(snap), nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sonic-go/portsyncd/dbconfig"
 )
 
 func TestIntegrationRedisRestart(t *testing.T) {
@@ -478,3 +481,19 @@ func TestEventually(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { Main(m) }
+
+// The global file WriteDBGlobal writes leads dbconfig to each namespace's
+// database_config.json through relative includes.
+func TestWriteDBGlobal(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), DBConfigFile), filepath.Join(t.TempDir(), DBConfigFile)
+	path := WriteDBGlobal(t, map[string]string{"psd-a": a, "psd-b": b})
+	g, err := dbconfig.LoadGlobal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ns, want := range map[string]string{"psd-a": a, "psd-b": b} {
+		if got, err := g.ConfigPath(ns); err != nil || got != want {
+			t.Errorf("ConfigPath(%s) = %s, %v; want %s", ns, got, err, want)
+		}
+	}
+}

@@ -346,3 +346,29 @@ func rawCommand(socket, want string, args ...string) error {
 	}
 	return nil
 }
+
+// Freeze stops the server's process with SIGSTOP: it keeps its connections
+// and answers nothing, as a wedged server would. thaw sends SIGCONT; it is
+// also called on test cleanup, before the server is stopped.
+func (r *Redis) Freeze(t testing.TB) (thaw func()) {
+	t.Helper()
+	r.mu.Lock()
+	p := r.proc
+	r.mu.Unlock()
+	if p == nil {
+		t.Fatalf("harness: Freeze: redis-server on %s is not running", r.Socket)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("harness: SIGSTOP redis-server: %v", err)
+	}
+	var once sync.Once
+	thaw = func() {
+		once.Do(func() {
+			if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Errorf("harness: SIGCONT redis-server: %v", err)
+			}
+		})
+	}
+	t.Cleanup(thaw)
+	return thaw
+}
