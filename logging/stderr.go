@@ -20,6 +20,7 @@ const (
 // terminal says whether w is a terminal (colour, and tint under
 // FormatAuto). Every format shows SONiC's level names.
 func NewStderrHandler(w io.Writer, format string, terminal bool, level slog.Leveler) slog.Handler {
+	w = rawWriter(w)
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: replaceLevel}
 	switch format {
 	case FormatJSON:

@@ -62,6 +62,7 @@ func newDB(db dbconfig.Database) *DB {
 	opts := db.RedisOptions()
 	rid := &RunID{}
 	opts.OnConnect = rid.onConnect
+	opts.Dialer = dialRaw
 	// The writer owns retries and backoff; go-redis must not replay commands
 	// behind its back.
 	opts.MaxRetries = -1
