@@ -41,7 +41,7 @@ type daemonFlags struct {
 	dbConfig, cpuProfile, dumpDir, metricsAddr, lockDir string
 	rcvbuf, maxRestarts                                 int
 	restartWindow, maxBackoff, recheck                  time.Duration
-	mlock, showVersion                                  bool
+	mlock, showVersion, pprof                           bool
 	log                                                 *logFlags
 	rt                                                  *runtimeFlags
 }
@@ -63,6 +63,7 @@ func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs.StringVar(&d.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	fs.BoolVar(&d.mlock, "mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.StringVar(&d.lockDir, "lock-dir", "", "deprecated, ignored: one portsyncd per network namespace and database set is kept without a file")
+	fs.BoolVar(&d.pprof, "pprof", false, "also serve net/http/pprof's /debug/pprof/ on --metrics-addr, which must then be a loopback address (scripts/profile.sh)")
 	fs.BoolVar(&d.showVersion, "version", false, "print the version, commit, build date and Go version, and exit")
 	d.rt = addRuntimeFlags(fs)
 	fs.Usage = func() {
@@ -102,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := (flagValues{RcvBuf: d.rcvbuf, MaxRestarts: d.maxRestarts, RestartWindow: d.restartWindow,
 		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
-		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
+		Recheck: d.recheck, Pprof: d.pprof, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitUsage
 	}
@@ -180,6 +181,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Watchdog:         2 * time.Second,
 		DrainTimeout:     1500 * time.Millisecond,
 		MetricsAddr:      d.metricsAddr,
+		Pprof:            d.pprof,
 		DumpDir:          d.dumpDir,
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,
