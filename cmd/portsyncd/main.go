@@ -29,6 +29,8 @@ func main() {
 		switch os.Args[1] {
 		case "status":
 			os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+		case "doctor":
+			os.Exit(runDoctor(os.Args[2:], os.Stdout, os.Stderr))
 		case "manpage": // for packaging; not in --help
 			os.Exit(runManpage(os.Args[2:], os.Stdout, os.Stderr))
 		}
@@ -67,7 +69,7 @@ func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs.BoolVar(&d.showVersion, "version", false, "print the version, commit, build date and Go version, and exit")
 	d.rt = addRuntimeFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n       portsyncd doctor [flags]   (checks this host for portsyncd; doctor -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs, d
