@@ -97,7 +97,7 @@ func TestSched(t *testing.T) {
 		want         verdict
 	}{
 		{"default", SchedOther, 0, 0, verdict{OK, "SCHED_OTHER, nice 0", ""}},
-		{"niced up", SchedOther, 0, -10, verdict{OK, "SCHED_OTHER, nice -10", ""}},
+		{"niced up", SchedOther, 0, -10, verdict{Warn, "SCHED_OTHER, nice -10", "2.3x"}},
 		{"niced down", SchedOther, 0, 5, verdict{Warn, "SCHED_OTHER, nice 5", "Nice="}},
 		{"round robin", SchedRR, 10, 0, verdict{Warn, "SCHED_RR, priority 10", "CPUSchedulingPolicy="}},
 		{"fifo", SchedFIFO, 50, 0, verdict{Warn, "SCHED_FIFO, priority 50", "CPUSchedulingPolicy="}},
