@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,6 +114,26 @@ func TestIntegrationDoctorGoodSetUp(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("exit %d with the daemon running, want 0:\n%s", code, doctor.Table(r))
+	}
+	if code, _ := get(t, e.ns.HTTPClient(), "/debug/pprof/cmdline"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without --pprof: %d, want 404", code)
+	}
+}
+
+// --pprof serves net/http/pprof on the metrics listener of the running
+// daemon (what scripts/profile.sh fetches).
+func TestIntegrationPprof(t *testing.T) {
+	e := newEnv(t)
+	e.configure("Ethernet0")
+	e.orch.Run(t)
+	e.start("--pprof")
+	c := e.ns.HTTPClient()
+	if code, body := get(t, c, "/debug/pprof/cmdline"); code != http.StatusOK || !strings.Contains(body, "--pprof") {
+		t.Errorf("/debug/pprof/cmdline: %d %q, want 200 with the daemon's command line", code, body)
+	}
+	code, body := get(t, c, "/debug/pprof/profile?seconds=1")
+	if code != http.StatusOK || !strings.HasPrefix(body, "\x1f\x8b") {
+		t.Errorf("/debug/pprof/profile: %d, %d bytes; want 200 and a gzipped profile", code, len(body))
 	}
 }
 
