@@ -60,13 +60,16 @@ func (r Report) Count(v Verdict) int {
 	return n
 }
 
-// JSON renders r as one indented JSON document.
+// JSON renders r as one indented JSON document, ">" and "&" as they are.
 func JSON(r Report) string {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
 		panic(fmt.Sprintf("doctor: encode report: %v", err)) // plain strings only
 	}
-	return string(b) + "\n"
+	return b.String()
 }
 
 // Table renders r for a person: one row per check (verdict, name, found,
