@@ -256,7 +256,7 @@ func (m *multi) observe(interval time.Duration) {
 	top, each := metrics.NewNamespaced(process, perNS)
 	m.nsMetrics = each
 	if addr := m.opts.MetricsAddr; addr != "" {
-		srv, err := metrics.Listen(addr, top.Registry(), m.health, m.readiness(), memoDump(observeEvery, m.actorsDump))
+		srv, err := metrics.Listen(addr, top.Registry(), m.health, m.readiness(), memoDump(observeEvery, m.actorsDump), metrics.WithPprof(m.opts.Pprof))
 		if err != nil {
 			log.Error("metrics not served", "addr", addr, "err", err)
 		} else {

@@ -24,7 +24,7 @@ func (r *running) observe() {
 	r.observer.set(m)
 	if addr := r.opts.MetricsAddr; addr != "" {
 		srv, err := metrics.Listen(addr, m.Registry(), r.live.Check,
-			readiness(r.root, r.stats, r), memoDump(observeEvery, actorsDump(r.root, r.children)))
+			readiness(r.root, r.stats, r), memoDump(observeEvery, actorsDump(r.root, r.children)), metrics.WithPprof(r.opts.Pprof))
 		if err != nil {
 			// Metrics help operators; they are no reason to leave the
 			// ports' state unwritten.

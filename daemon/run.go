@@ -46,6 +46,8 @@ type Options struct {
 	// MetricsAddr is where /metrics, /healthz, /readyz and /debug/actors
 	// are served; empty: not served.
 	MetricsAddr string
+	// Pprof adds net/http/pprof's /debug/pprof/ to MetricsAddr's server.
+	Pprof bool
 	// DumpDir receives the state dumps asked for with SIGUSR1.
 	DumpDir string
 	// KstatsEvery is how often kernel and process figures are sampled.

@@ -69,14 +69,32 @@ func Take(name string) (*Guard, error) {
 	return g, nil
 }
 
+// Holder reports whether a process holds the guard name in the calling
+// thread's network namespace, and its pid (0 when it could not be read, e.g.
+// from another pid namespace), without taking it: it connects as a second
+// copy would (portsyncd doctor). Connection refused or no such name is
+// "free"; any other failure to connect is returned.
+func Holder(name string) (held bool, pid int, err error) {
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: "@" + name, Net: "unix"})
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("instance: connect @%s: %w", name, err)
+	}
+	defer c.Close()
+	return true, peerPID(c), nil
+}
+
 // holder returns the pid of the process listening on the abstract socket
 // name, or 0.
 func holder(name string) int {
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: "@" + name, Net: "unix"})
-	if err != nil {
-		return 0
-	}
-	defer c.Close()
+	_, pid, _ := Holder(name)
+	return pid
+}
+
+// peerPID reads the pid at the other end of c (SO_PEERCRED), or 0.
+func peerPID(c *net.UnixConn) int {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0

@@ -34,6 +34,16 @@ func TestTake(t *testing.T) {
 	harness.RequireRoot(t)
 	ns1, ns2 := harness.NewNetns(t), harness.NewNetns(t)
 	const name = "portsyncd/test-guard"
+	holderIn := func(ns *harness.Netns) (held bool, pid int) {
+		t.Helper()
+		if err := ns.Run(func() (err error) { held, pid, err = Holder(name); return err }); err != nil {
+			t.Fatalf("Holder: %v", err)
+		}
+		return held, pid
+	}
+	if held, pid := holderIn(ns1); held || pid != 0 {
+		t.Fatalf("Holder before Take: held %v, pid %d; want free", held, pid)
+	}
 	var g *Guard
 	if err := ns1.Run(func() (err error) { g, err = Take(name); return err }); err != nil {
 		t.Fatal(err)
@@ -42,6 +52,12 @@ func TestTake(t *testing.T) {
 	var held *HeldError
 	if !errors.Is(err, ErrHeld) || !errors.As(err, &held) || held.PID != os.Getpid() {
 		t.Fatalf("second Take in the namespace: %v; want ErrHeld naming pid %d", err, os.Getpid())
+	}
+	if held, pid := holderIn(ns1); !held || pid != os.Getpid() {
+		t.Errorf("Holder while held: held %v, pid %d; want held by %d", held, pid, os.Getpid())
+	}
+	if held, _ := holderIn(ns2); held {
+		t.Errorf("Holder in another namespace: held")
 	}
 	// The accept loop keeps the backlog empty: many askers never block.
 	for range 300 {
@@ -56,6 +72,9 @@ func TestTake(t *testing.T) {
 	g2.Close()
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if held, _ := holderIn(ns1); held {
+		t.Errorf("Holder after Close: held")
 	}
 	if err := ns1.Run(func() (err error) { g, err = Take(name); return err }); err != nil {
 		t.Fatalf("Take after Close: %v", err)

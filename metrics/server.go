@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DefaultAddr is where the metrics server listens unless told otherwise:
@@ -53,8 +55,45 @@ type DumpFunc func(ctx context.Context) (any, error)
 // checkTimeout bounds each call of a HealthFunc, ReadyFunc or DumpFunc.
 const checkTimeout = 2 * time.Second
 
-func handler(scrape http.Handler, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) http.Handler {
+// Option changes what Handler and Listen serve.
+type Option func(*options)
+
+type options struct {
+	pprof bool
+}
+
+// WithPprof serves net/http/pprof's profiles under /debug/pprof/ when on
+// (portsyncd --pprof). They show the process's internals and a CPU profile
+// costs CPU while it runs: the caller keeps them to a loopback address. A
+// profile longer than the server's write timeout (30 s) is refused by
+// pprof itself.
+func WithPprof(on bool) Option { return func(o *options) { o.pprof = on } }
+
+// Handler returns the HTTP handler of /metrics, /healthz, /readyz and
+// /debug/actors (and /debug/pprof/ WithPprof). actorsDump may be nil:
+// /debug/actors then answers 404.
+func Handler(reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc, opts ...Option) http.Handler {
+	return handler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), health, ready, actorsDump, opts)
+}
+
+func handler(scrape http.Handler, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc, opts []Option) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	mux := http.NewServeMux()
+	paths := "/metrics /healthz /readyz /debug/actors"
+	if o.pprof {
+		// Registered on this mux only: the pprof package's init also adds
+		// them to http.DefaultServeMux, which nothing here serves.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		paths += " /debug/pprof/"
+	}
 	mux.Handle("GET /metrics", scrape)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
@@ -95,7 +134,7 @@ func handler(scrape http.Handler, health HealthFunc, ready ReadyFunc, actorsDump
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "portsyncd: /metrics /healthz /readyz /debug/actors")
+		fmt.Fprintln(w, "portsyncd: "+paths)
 	})
 	return mux
 }
@@ -119,7 +158,7 @@ type Server struct {
 
 // Listen binds addr (host:port; port 0 picks a free one) and returns the
 // server, not yet serving. health and ready must not be nil.
-func Listen(addr string, reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc) (*Server, error) {
+func Listen(addr string, reg prometheus.Gatherer, health HealthFunc, ready ReadyFunc, actorsDump DumpFunc, opts ...Option) (*Server, error) {
 	if reg == nil || health == nil || ready == nil {
 		return nil, errors.New("metrics: registry, health and ready are required")
 	}
@@ -128,7 +167,7 @@ func Listen(addr string, reg prometheus.Gatherer, health HealthFunc, ready Ready
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler(newCachedScrape(reg, scrapeEvery), health, ready, actorsDump),
+		Handler:           handler(newCachedScrape(reg, scrapeEvery), health, ready, actorsDump, opts),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      30 * time.Second,
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,5 +254,59 @@ func TestListenErrors(t *testing.T) {
 	defer srv.ln.Close()
 	if _, err := Listen(srv.Addr().String(), reg, ok, ready, nil); err == nil {
 		t.Error("Listen on a port in use: no error")
+	}
+}
+
+// TestPprof: /debug/pprof/ is served only WithPprof(true); through Listen,
+// a CPU profile comes back as pprof's gzipped protobuf.
+func TestPprof(t *testing.T) {
+	reg := New(Sources{}).Registry()
+	ok := func(context.Context) error { return nil }
+	ready := func(context.Context) Readiness { return Readiness{} }
+	for _, tt := range []struct {
+		name string
+		opts []Option
+		want int
+	}{
+		{"default", nil, http.StatusNotFound},
+		{"off", []Option{WithPprof(false)}, http.StatusNotFound},
+		{"on", []Option{WithPprof(true)}, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Handler(reg, ok, ready, nil, tt.opts...)
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != tt.want {
+					t.Errorf("GET %s: %d, want %d", path, rec.Code, tt.want)
+				}
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if got, want := strings.Contains(rec.Body.String(), "/debug/pprof/"), tt.want == http.StatusOK; got != want {
+				t.Errorf("GET / lists /debug/pprof/: %v, want %v (%q)", got, want, rec.Body.String())
+			}
+		})
+	}
+
+	srv, err := Listen("127.0.0.1:0", reg, ok, ready, nil, WithPprof(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	resp, err := client.Get("http://" + srv.Addr().String() + "/debug/pprof/profile?seconds=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("CPU profile: %s, %d bytes starting %q; want 200 and a gzip stream", resp.Status, len(b), b[:min(len(b), 16)])
 	}
 }

@@ -72,8 +72,6 @@ func TestUnitVerifies(t *testing.T) {
 		var b strings.Builder
 		for line := range strings.Lines(s) {
 			switch {
-			case strings.HasPrefix(line, "RestrictRealtime="):
-				continue // the unit says to remove it with CPUSchedulingPolicy=rr
 			case commentedDirective.MatchString(line):
 				line = line[1:]
 			}

@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// Issue 17 item 13: the README documents every flag of the daemon and of
-// "portsyncd status", and no document of the project points outside it
-// (../shared is not in a user's clone).
+// Issue 17 item 13: the README documents every flag of the daemon, of
+// "portsyncd status" and of "portsyncd doctor", and links the guides; no
+// document of the project points outside it (../shared is not in a user's
+// clone).
 func TestDocsComplete(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -21,6 +22,7 @@ func TestDocsComplete(t *testing.T) {
 	for name, usage := range map[string]func(*strings.Builder){
 		"portsyncd":        func(b *strings.Builder) { run([]string{"-h"}, b, b) },
 		"portsyncd status": func(b *strings.Builder) { runStatus([]string{"-h"}, b, b) },
+		"portsyncd doctor": func(b *strings.Builder) { runDoctor([]string{"-h"}, b, b) },
 	} {
 		var b strings.Builder
 		usage(&b)
@@ -34,7 +36,7 @@ func TestDocsComplete(t *testing.T) {
 			}
 		}
 	}
-	for _, link := range []string{"docs/SONIC_CONTRACT.md"} {
+	for _, link := range []string{"docs/SONIC_CONTRACT.md", "docs/TUNING.md", "docs/DEPLOYMENT.md", "docs/TROUBLESHOOTING.md"} {
 		if !strings.Contains(string(readme), "("+link+")") {
 			t.Errorf("README.md does not link %s", link)
 		}

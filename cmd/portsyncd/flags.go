@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 )
@@ -29,6 +30,7 @@ type flagValues struct {
 	DumpDirSet    bool          // --dump-dir given, not the default
 	MetricsAddr   string        // "" turns metrics off
 	Recheck       time.Duration // --port-table-recheck
+	Pprof         bool          // --pprof: needs a loopback MetricsAddr
 	Args          []string      // positional arguments, of which there must be none
 }
 
@@ -57,9 +59,27 @@ func (f flagValues) validate() error {
 			return fmt.Errorf("--metrics-addr %q: want host:port (e.g. 127.0.0.1:9123), or empty for none", f.MetricsAddr)
 		} else if _, err := net.LookupPort("tcp", port); err != nil {
 			return fmt.Errorf("--metrics-addr %q: port %q: want a number from 0 to 65535 (0: any free port) or a service name", f.MetricsAddr, port)
+		} else if f.Pprof && !loopbackHost(f.MetricsAddr) {
+			return fmt.Errorf("--pprof: --metrics-addr %q is not a loopback address: profiles are served on loopback only (e.g. 127.0.0.1:9123)", f.MetricsAddr)
 		}
+	case f.Pprof:
+		return fmt.Errorf("--pprof: needs --metrics-addr, a loopback address to serve the profiles on (e.g. 127.0.0.1:9123)")
 	}
 	return nil
+}
+
+// loopbackHost reports whether the host of addr (host:port) is "localhost"
+// or a loopback IP (127.0.0.0/8, ::1). An empty host means every address.
+func loopbackHost(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // dumpDirProblem says what is wrong with dir as the state dump directory,

@@ -47,6 +47,20 @@ func TestFlagValuesValidate(t *testing.T) {
 		{"metrics port empty", func(f *flagValues) { f.MetricsAddr = "127.0.0.1:" },
 			`--metrics-addr "127.0.0.1:": want host:port (e.g. 127.0.0.1:9123), or empty for none`},
 		{"positional argument", func(f *flagValues) { f.Args = []string{"Ethernet0"} }, `unexpected argument "Ethernet0": portsyncd takes flags only`},
+		{"pprof on 127.0.0.1", func(f *flagValues) { f.Pprof = true }, ""},
+		{"pprof on 127.0.0.2", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "127.0.0.2:9123" }, ""},
+		{"pprof on ::1", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "[::1]:9123" }, ""},
+		{"pprof on localhost", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "localhost:9123" }, ""},
+		{"pprof on every address", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, ":9123" },
+			`--pprof: --metrics-addr ":9123" is not a loopback address: profiles are served on loopback only (e.g. 127.0.0.1:9123)`},
+		{"pprof on 0.0.0.0", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "0.0.0.0:9123" },
+			`--pprof: --metrics-addr "0.0.0.0:9123" is not a loopback address: profiles are served on loopback only (e.g. 127.0.0.1:9123)`},
+		{"pprof on a host address", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "10.0.0.1:9123" },
+			`--pprof: --metrics-addr "10.0.0.1:9123" is not a loopback address: profiles are served on loopback only (e.g. 127.0.0.1:9123)`},
+		{"pprof on a host name", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "switch1:9123" },
+			`--pprof: --metrics-addr "switch1:9123" is not a loopback address: profiles are served on loopback only (e.g. 127.0.0.1:9123)`},
+		{"pprof without metrics", func(f *flagValues) { f.Pprof, f.MetricsAddr = true, "" },
+			`--pprof: needs --metrics-addr, a loopback address to serve the profiles on (e.g. 127.0.0.1:9123)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +92,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--netlink-rcvbuf", "99999999999999"}, "portsyncd: --netlink-rcvbuf 99999999999999"},
 		{[]string{"--metrics-addr", "127.0.0.1:99999"}, `portsyncd: --metrics-addr "127.0.0.1:99999": port`},
 		{[]string{"--dump-dir", "/etc/hostname"}, "portsyncd: --dump-dir /etc/hostname: not a directory"},
+		{[]string{"--pprof", "--metrics-addr", "0.0.0.0:9123"}, `portsyncd: --pprof: --metrics-addr "0.0.0.0:9123" is not a loopback address`},
 		{[]string{"--dump-dir", "/nonexistent/dumps"}, "portsyncd: --dump-dir /nonexistent/dumps: no such directory"},
 		{[]string{"--gomaxprocs", "100000"}, "portsyncd: --gomaxprocs 100000: want 0 (one per CPU) to 256"},
 		{[]string{"--metrics-addr", "nowhere"}, `portsyncd: --metrics-addr "nowhere"`},

@@ -28,6 +28,8 @@ func main() {
 		switch os.Args[1] {
 		case "status":
 			os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+		case "doctor":
+			os.Exit(runDoctor(os.Args[2:], os.Stdout, os.Stderr))
 		case "manpage": // for packaging; not in --help
 			os.Exit(runManpage(os.Args[2:], os.Stdout, os.Stderr))
 		}
@@ -40,7 +42,7 @@ type daemonFlags struct {
 	dbConfig, cpuProfile, dumpDir, metricsAddr, lockDir string
 	rcvbuf, maxRestarts                                 int
 	restartWindow, maxBackoff, recheck                  time.Duration
-	mlock, showVersion, failFast                        bool
+	mlock, showVersion, failFast, pprof                 bool
 	ns                                                  *nsFlags
 	log                                                 *logFlags
 	rt                                                  *runtimeFlags
@@ -65,10 +67,11 @@ func newDaemonFlagSet() (*flag.FlagSet, *daemonFlags) {
 	fs.StringVar(&d.metricsAddr, "metrics-addr", metrics.DefaultAddr, "serve /metrics, /healthz, /readyz and /debug/actors on this `address` (empty: not served)")
 	fs.BoolVar(&d.mlock, "mlock", false, "lock all memory (mlockall) so the daemon never waits on a page fault; needs CAP_IPC_LOCK")
 	fs.StringVar(&d.lockDir, "lock-dir", "", "deprecated, ignored: one portsyncd per network namespace and database set is kept without a file")
+	fs.BoolVar(&d.pprof, "pprof", false, "also serve net/http/pprof's /debug/pprof/ on --metrics-addr, which must then be a loopback address (scripts/profile.sh)")
 	fs.BoolVar(&d.showVersion, "version", false, "print the version, commit, build date and Go version, and exit")
 	d.rt = addRuntimeFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: portsyncd [flags]\n       portsyncd status [flags]   (the ports as SONiC sees them; status -h)\n       portsyncd doctor [flags]   (checks this host for portsyncd; doctor -h)\n\nMirrors kernel link state into SONiC's Redis databases.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs, d
@@ -158,7 +161,7 @@ func parseDaemonFlags(fs *flag.FlagSet, d *daemonFlags, args []string, stdout, s
 	}
 	if err := (flagValues{RcvBuf: d.rcvbuf, MaxRestarts: d.maxRestarts, RestartWindow: d.restartWindow,
 		MaxBackoff: d.maxBackoff, DumpDir: d.dumpDir, DumpDirSet: isSet(fs, "dump-dir"), MetricsAddr: d.metricsAddr,
-		Recheck: d.recheck, Args: fs.Args()}).validate(); err != nil {
+		Recheck: d.recheck, Pprof: d.pprof, Args: fs.Args()}).validate(); err != nil {
 		fmt.Fprintf(stderr, "portsyncd: %v\n", err)
 		return ExitUsage, true
 	}
@@ -200,6 +203,7 @@ func runDaemon(sigs *signals, targets []target, d *daemonFlags, logs *logging.Lo
 		Watchdog:         2 * time.Second,
 		DrainTimeout:     1500 * time.Millisecond,
 		MetricsAddr:      d.metricsAddr,
+		Pprof:            d.pprof,
 		DumpDir:          d.dumpDir,
 		KstatsEvery:      5 * time.Second,
 		Logger:           log,

@@ -21,13 +21,14 @@ func runManpage(args []string, stdout, stderr io.Writer) int {
 	}
 	daemonFS, _ := newDaemonFlagSet()
 	statusFS, _ := newStatusFlagSet()
-	fmt.Fprint(stdout, manpage(buildinfo.Get(), daemonFS, statusFS))
+	doctorFS, _ := newDoctorFlagSet()
+	fmt.Fprint(stdout, manpage(buildinfo.Get(), daemonFS, statusFS, doctorFS))
 	return ExitOK
 }
 
 // manpage returns the page for a build, with the flags of the daemon and of
-// the status subcommand.
-func manpage(bi buildinfo.Info, daemonFS, statusFS *flag.FlagSet) string {
+// the status and doctor subcommands.
+func manpage(bi buildinfo.Info, daemonFS, statusFS, doctorFS *flag.FlagSet) string {
 	var b strings.Builder
 	date := bi.Date
 	if len(date) >= len("2006-01-02") {
@@ -41,6 +42,9 @@ portsyncd \- mirror Linux link state into SONiC's Redis databases
 .RI [ flags ]
 .br
 .B portsyncd status
+.RI [ flags ]
+.br
+.B portsyncd doctor
 .RI [ flags ]
 .SH DESCRIPTION
 .B portsyncd
@@ -60,11 +64,19 @@ while healthy.
 .PP
 .B portsyncd status
 prints every port as CONFIG_DB, APPL_DB, STATE_DB and the kernel see it.
+.PP
+.B portsyncd doctor
+checks the host for portsyncd (kernel settings, limits, scheduling,
+database_config.json, every database, CONFIG_DB ports, keyspace events, the
+single-instance guard, a running daemon's /readyz), one row per check: OK,
+WARN or FAIL, the value found, the value wanted and the fix.
 .SH OPTIONS
 `)
 	writeFlags(&b, daemonFS)
 	b.WriteString(".SH \"STATUS OPTIONS\"\n")
 	writeFlags(&b, statusFS)
+	b.WriteString(".SH \"DOCTOR OPTIONS\"\n")
+	writeFlags(&b, doctorFS)
 	b.WriteString(`.SH "EXIT STATUS"
 .TP
 .B 0
@@ -89,6 +101,8 @@ namespace and databases.
 .B portsyncd status
 exits 0 when every port agrees with the kernel, 1 when one differs, 3 when
 Redis or the kernel could not be read, and 64 or 78 as above.
+.B portsyncd doctor
+exits 0 when no check fails, 1 when one does, 64 on a usage error.
 .SH SIGNALS
 .TP
 .BR SIGTERM ", " SIGINT

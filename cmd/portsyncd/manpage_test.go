@@ -9,14 +9,15 @@ import (
 	"github.com/sonic-go/portsyncd/buildinfo"
 )
 
-// Every flag of the daemon and of status is in the page, with its argument
+// Every flag of the daemon, of status and of doctor is in the page, with its argument
 // name and default, in the section of its command: the page is written from
 // the flag sets, so a flag added to either shows up without anyone editing
 // the page.
 func TestManpageListsEveryFlag(t *testing.T) {
 	daemonFS, _ := newDaemonFlagSet()
 	statusFS, _ := newStatusFlagSet()
-	page := manpage(buildinfo.Info{Version: "1.2.3", Date: "2026-01-25T09:00:00Z", GoVersion: "go1.26"}, daemonFS, statusFS)
+	doctorFS, _ := newDoctorFlagSet()
+	page := manpage(buildinfo.Info{Version: "1.2.3", Date: "2026-01-25T09:00:00Z", GoVersion: "go1.26"}, daemonFS, statusFS, doctorFS)
 	if !strings.HasPrefix(page, `.TH PORTSYNCD 8 "2026-01-25" "portsyncd 1.2.3"`) {
 		t.Errorf("title line: %.80q", page)
 	}
@@ -24,12 +25,16 @@ func TestManpageListsEveryFlag(t *testing.T) {
 	if !ok {
 		t.Fatalf("no STATUS OPTIONS section")
 	}
-	statusOptions, _, _ = strings.Cut(statusOptions, ".SH ")
+	statusOptions, doctorOptions, ok := strings.Cut(statusOptions, ".SH \"DOCTOR OPTIONS\"\n")
+	if !ok {
+		t.Fatalf("no DOCTOR OPTIONS section after STATUS OPTIONS")
+	}
+	doctorOptions, _, _ = strings.Cut(doctorOptions, ".SH ")
 	for _, tt := range []struct {
 		section string
 		text    string
 		fs      *flag.FlagSet
-	}{{"OPTIONS", options, daemonFS}, {"STATUS OPTIONS", statusOptions, statusFS}} {
+	}{{"OPTIONS", options, daemonFS}, {"STATUS OPTIONS", statusOptions, statusFS}, {"DOCTOR OPTIONS", doctorOptions, doctorFS}} {
 		n := 0
 		tt.fs.VisitAll(func(f *flag.Flag) {
 			n++
@@ -61,7 +66,8 @@ func TestManpageFormatsCleanly(t *testing.T) {
 	}
 	daemonFS, _ := newDaemonFlagSet()
 	statusFS, _ := newStatusFlagSet()
-	page := manpage(buildinfo.Get(), daemonFS, statusFS)
+	doctorFS, _ := newDoctorFlagSet()
+	page := manpage(buildinfo.Get(), daemonFS, statusFS, doctorFS)
 	cmd := exec.Command(man, "--warnings", "-E", "UTF-8", "-l", "-")
 	cmd.Stdin = strings.NewReader(page)
 	cmd.Env = append(cmd.Environ(), "MANWIDTH=80")
