@@ -48,13 +48,13 @@ func drain(root *actor.RootContext, pl pipeline.Pipeline, timeout time.Duration,
 	return nil
 }
 
-// summary names the first few of ports.
+// summary names the first few of ports, and how many more there are.
 func summary(ports []string) string {
-	const few = 8
-	if len(ports) <= few {
-		return strings.Join(ports, ", ")
+	s := strings.Join(firstFew(ports), ", ")
+	if more := len(ports) - logPending; more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
 	}
-	return strings.Join(ports[:few], ", ") + fmt.Sprintf(" and %d more", len(ports)-few)
+	return s
 }
 
 // injectFault delivers an injected fault (faultinject builds) to its target.

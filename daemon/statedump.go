@@ -21,6 +21,9 @@ const keepDumps = 10
 // logPending is how many pending ports the dump's log line names.
 const logPending = 8
 
+// firstFew is what a log line names of a long list of ports.
+func firstFew(ports []string) []string { return ports[:min(len(ports), logPending)] }
+
 // stateDoc is one state dump: every actor's state, and the process's.
 type stateDoc struct {
 	// Namespace is the namespace the actors serve (--namespace; one dump
@@ -94,7 +97,7 @@ func dumpState(r *running) {
 		pending, _ = ps["pending"].([]string)
 	}
 	logging.Notice(log, "state dumped", "path", path, "actors", len(doc.Actors), "missing", doc.Missing,
-		"goroutines", doc.Goroutines, "pending", len(pending), "pending_first", pending[:min(len(pending), logPending)])
+		"goroutines", doc.Goroutines, "pending", len(pending), "pending_first", firstFew(pending))
 }
 
 // writeDump writes doc atomically (a temporary file renamed into place) as

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,5 +60,23 @@ func TestWriteDumpNamesTheProblem(t *testing.T) {
 	_, err := writeDump(file, &stateDoc{Time: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "state dump") || !strings.Contains(err.Error(), "not-a-dir") {
 		t.Errorf("writeDump into a file = %v, want an error naming the state dump and the path", err)
+	}
+}
+
+// A log line names a few ports however many there are: SIGUSR1 with 50,000
+// pending ports must not make a 700 KB line (the dump file has them all).
+func TestPortListsInLogLinesAreShort(t *testing.T) {
+	many := make([]string, 50000)
+	for i := range many {
+		many[i] = fmt.Sprintf("Ethernet%d", 4*i)
+	}
+	if got := firstFew(many); len(got) != logPending || got[0] != "Ethernet0" {
+		t.Errorf("firstFew(50000 ports) = %v", got)
+	}
+	if got := summary(many); len(got) > 200 || !strings.HasSuffix(got, "and 49992 more") {
+		t.Errorf("summary(50000 ports) = %q", got)
+	}
+	if got := summary([]string{"Ethernet0", "Ethernet4"}); got != "Ethernet0, Ethernet4" {
+		t.Errorf("summary(2 ports) = %q", got)
 	}
 }
