@@ -7,6 +7,7 @@
 # only that namespace's changes reach. Needs root. Cleans up on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/demo-lib.sh
 n=${1:?usage: demo-namespaces.sh N}
 [ "$n" -ge 1 ] 2>/dev/null || { echo "N must be 1 or more" >&2; exit 64; }
 
@@ -35,15 +36,6 @@ trap cleanup EXIT
 echo "== building portsyncd"
 go build -o "$work/portsyncd" ./cmd/portsyncd
 
-pop='local keys = redis.call("SPOP", KEYS[1], 128)
-for _, k in ipairs(keys) do
-  local staged = "_PORT_TABLE:" .. k
-  if redis.call("SREM", KEYS[2], k) == 1 then redis.call("DEL", "PORT_TABLE:" .. k) end
-  local fv = redis.call("HGETALL", staged)
-  if #fv > 0 then redis.call("HSET", "PORT_TABLE:" .. k, unpack(fv)) end
-  redis.call("DEL", staged)
-end
-return #keys'
 
 includes='{"include": "database_config.json"}'
 for i in $(seq 0 $((n - 1))); do
@@ -52,26 +44,11 @@ for i in $(seq 0 $((n - 1))); do
 	sock=$work/redis$i/redis.sock
 	mkdir -p "$dir"
 	echo "== $ns: redis-server on $sock, ports ${ports[*]}"
-	redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save '' --appendonly no \
-		--dir "$work/redis$i" --logfile "$work/redis$i/redis.log" --daemonize no &
-	pids+=($!)
-	for _ in $(seq 100); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
-	cat >"$dir/database_config.json" <<JSON
-{"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 6379, "unix_socket_path": "$sock"}},
- "DATABASES": {"APPL_DB": {"id": 0, "separator": ":", "instance": "redis"},
-               "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis"},
-               "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}},
- "VERSION": "1.0"}
-JSON
+	start_redis "$sock" "$work/redis$i"
+	write_db_config "$sock" "$dir/database_config.json"
 	includes="$includes, {\"namespace\": \"$ns\", \"include\": \"../../redis$i/sonic-db/database_config.json\"}"
-	lane=0
-	for p in "${ports[@]}"; do
-		redis-cli -s "$sock" -n 4 hset "PORT|$p" lanes "$lane,$((lane + 1)),$((lane + 2)),$((lane + 3))" \
-			speed 100000 alias "etp$((lane / 4 + 1))" admin_status up mtu 9100 >/dev/null
-		lane=$((lane + 4))
-	done
-	(while redis-cli -s "$sock" -n 0 eval "$pop" 2 PORT_TABLE_KEY_SET PORT_TABLE_DEL_SET >/dev/null 2>&1; do sleep 0.1; done) &
-	pids+=($!)
+	seed_ports "$sock" "${ports[@]}"
+	start_orchagent "$sock"
 	ip netns add "$ns"
 	ip netns add "$ns-peer"
 	ip -n "$ns" link set lo up

@@ -8,6 +8,7 @@
 # portsyncd, running outside them, serves all (--namespace per ASIC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/demo-lib.sh
 
 if [ "${1:-}" = "--namespaces" ]; then
 	exec ./scripts/demo-namespaces.sh "${2:?--namespaces wants a number}"
@@ -38,39 +39,11 @@ echo "== building portsyncd"
 go build -o "$work/portsyncd" ./cmd/portsyncd
 
 echo "== starting a private redis-server on $sock"
-redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --save '' --appendonly no \
-	--dir "$work" --logfile "$work/redis.log" --daemonize no &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
-cat >"$work/database_config.json" <<JSON
-{"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 6379, "unix_socket_path": "$sock"}},
- "DATABASES": {"APPL_DB": {"id": 0, "separator": ":", "instance": "redis"},
-               "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis"},
-               "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}},
- "VERSION": "1.0"}
-JSON
-
+start_redis "$sock" "$work"
+write_db_config "$sock" "$work/database_config.json"
 echo "== seeding CONFIG_DB PORT table"
-lane=0
-for p in "${ports[@]}"; do
-	redis-cli -s "$sock" -n 4 hset "PORT|$p" lanes "$lane,$((lane + 1)),$((lane + 2)),$((lane + 3))" \
-		speed 100000 alias "etp$((lane / 4 + 1))" admin_status up mtu 9100 >/dev/null
-	lane=$((lane + 4))
-done
-
-# orchagent's part of the APPL_DB producer/consumer protocol: pop staged
-# PORT_TABLE entries into PORT_TABLE:<name>, so portsyncd may write STATE_DB.
-pop='local keys = redis.call("SPOP", KEYS[1], 128)
-for _, k in ipairs(keys) do
-  local staged = "_PORT_TABLE:" .. k
-  if redis.call("SREM", KEYS[2], k) == 1 then redis.call("DEL", "PORT_TABLE:" .. k) end
-  local fv = redis.call("HGETALL", staged)
-  if #fv > 0 then redis.call("HSET", "PORT_TABLE:" .. k, unpack(fv)) end
-  redis.call("DEL", staged)
-end
-return #keys'
-(while redis-cli -s "$sock" -n 0 eval "$pop" 2 PORT_TABLE_KEY_SET PORT_TABLE_DEL_SET >/dev/null 2>&1; do sleep 0.1; done) &
-pids+=($!)
+seed_ports "$sock" "${ports[@]}"
+start_orchagent "$sock"
 
 echo "== namespace $ns (ports) and $peer (link partners)"
 ip netns add "$ns"

@@ -238,34 +238,40 @@ func (c *core) recheckDue() bool { return !c.watching && len(c.waiting) > 0 }
 // finish takes the result of the batch in flight.
 func (c *core) finish(res *result) outcome {
 	c.busy = false
-	s, b := c.stats, res.b
 	var out outcome
+	c.takeState(res, &out)
+	c.takeAppl(res, &out)
+	c.takeRestarts(res, &out)
+	c.stats.Drifted.Store(int64(len(c.drifted)))
+	return out
+}
+
+// takeState takes what Redis said of the batch's STATE_DB work: written,
+// deleted, stale entries gone, writes waiting for APPL_DB PORT_TABLE, and
+// writes it rejected (held for a retry).
+func (c *core) takeState(res *result, out *outcome) {
+	s, b := c.stats, res.b
 	for _, ko := range b.ops {
 		if ko.op.del {
 			s.Deletes.Add(1)
 		}
 	}
 	s.Writes.Add(uint64(len(res.acked)))
-	out.acked = res.acked
-	out.deleted = res.deleted
+	out.acked, out.deleted, out.stale = res.acked, res.deleted, res.stale
+	acked := make(map[string]bool, len(res.acked))
 	for _, p := range res.acked {
+		acked[p] = true
 		delete(c.drifted, p)
 	}
-	if len(res.acked) > 0 {
-		acked := make(map[string]bool, len(res.acked))
-		for _, p := range res.acked {
-			acked[p] = true
+	for _, ko := range b.ops {
+		if !acked[ko.port] {
+			continue
 		}
-		for _, ko := range b.ops {
-			if !acked[ko.port] {
-				continue
-			}
-			if !ko.op.received.IsZero() {
-				out.received = append(out.received, ko.op.received)
-			}
-			if !ko.hadPrev || ko.prev != ko.op.state {
-				out.changes = append(out.changes, change{port: ko.port, prev: ko.prev, hadPrev: ko.hadPrev, state: ko.op.state})
-			}
+		if !ko.op.received.IsZero() {
+			out.received = append(out.received, ko.op.received)
+		}
+		if !ko.hadPrev || ko.prev != ko.op.state {
+			out.changes = append(out.changes, change{port: ko.port, prev: ko.prev, hadPrev: ko.hadPrev, state: ko.op.state})
 		}
 	}
 	for _, port := range res.stale {
@@ -273,10 +279,8 @@ func (c *core) finish(res *result) outcome {
 		delete(c.drifted, port)
 		s.Reconciled.Add(1)
 	}
-	out.stale = res.stale
-	cache := c.watching && b.watchGen == c.watchGen
-	for _, port := range res.found {
-		if cache {
+	if c.watching && b.watchGen == c.watchGen {
+		for _, port := range res.found {
 			c.known[port] = true
 		}
 	}
@@ -294,28 +298,40 @@ func (c *core) finish(res *result) outcome {
 		out.rejected = append(out.rejected, r)
 		out.retry = c.hold(r.op) || out.retry
 	}
-	if len(b.appl) > 0 {
-		if res.applDone {
-			out.configSent = b.config
-			c.configWanted = c.configWanted && !b.config
-			if b.initDone {
-				c.initDoneWanted = false
-				c.initDoneSent = true
-				out.initDoneSent = true
-			}
-		} else {
-			s.Rejected.Add(1)
-			out.applRejected = len(b.appl)
-			c.applHeld = true
-			out.retry = true
-		}
-	}
 	if b.restoreCount != nil {
 		c.restoreWanted = false
 	}
+}
+
+// takeAppl takes the result of the batch's APPL_DB producer writes: the
+// configuration and PortInitDone published, or held for a retry.
+func (c *core) takeAppl(res *result, out *outcome) {
+	b := res.b
+	if len(b.appl) == 0 {
+		return
+	}
+	if !res.applDone {
+		c.stats.Rejected.Add(1)
+		out.applRejected = len(b.appl)
+		c.applHeld = true
+		out.retry = true
+		return
+	}
+	out.configSent = b.config
+	c.configWanted = c.configWanted && !b.config
+	if b.initDone {
+		c.initDoneWanted = false
+		c.initDoneSent = true
+		out.initDoneSent = true
+	}
+}
+
+// takeRestarts answers a server found restarted (and so emptied): all the
+// state this daemon owns there is written again.
+func (c *core) takeRestarts(res *result, out *outcome) {
+	s := c.stats
 	if res.stateRestarted {
-		// The server lost everything: send again all the state this daemon
-		// owns, older than anything pending.
+		// Older than anything pending.
 		s.RedisRestarts.Add(1)
 		out.stateRestarted = true
 		for port, st := range c.written {
@@ -327,14 +343,12 @@ func (c *core) finish(res *result) outcome {
 		}
 		c.restoreWanted = true
 	}
-	s.Drifted.Store(int64(len(c.drifted)))
 	if res.applRestarted {
 		clear(c.known)
 		s.RedisRestarts.Add(1)
 		out.applRestarted = true
 		c.configWanted = true
 	}
-	return out
 }
 
 // failed takes back a batch that did not reach Redis (the connection

@@ -98,30 +98,10 @@ func (w *redisIO) carry(res *result, landed bool) {
 // noticed, also when the batch failed.
 func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 	res := &result{b: b}
-	appl, state := w.dbs.Appl, w.dbs.State
 	// APPL_DB first: on a cold start the port configuration and
 	// PortConfigDone precede every STATE_DB write, as in SONiC's start-up.
-	if len(b.appl) > 0 {
-		pipe := appl.Client.Pipeline()
-		sets := make([]*redis.Cmd, len(b.appl))
-		for i, a := range b.appl {
-			sets[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonic.PortTable, a.key, a.fields)
-		}
-		_, err := pipe.Exec(ctx)
-		if err != nil && !sonicdb.IsRedisError(err) {
-			return res, fmt.Errorf("dbwriter: write APPL_DB: %w", err)
-		}
-		for _, set := range sets {
-			if res.refused = sonicdb.ProducerRefusal(ctx, appl, set.Err()); res.refused != nil {
-				break
-			}
-		}
-		// A rejected producer write is not retried in a loop: the core
-		// holds it and the actor tries again later.
-		res.applDone = err == nil
-		if appl.Restarted() {
-			res.applRestarted = true
-		}
+	if err := w.publish(ctx, b, res); err != nil {
+		return res, err
 	}
 	if b.present != nil {
 		stale, err := w.deleteStale(ctx, b.present)
@@ -130,10 +110,47 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		}
 		res.stale = stale
 	}
+	inTable, err := w.checkPortTable(ctx, b, res)
+	if err != nil {
+		return res, err
+	}
+	return res, w.writeState(ctx, b, inTable, res)
+}
 
-	// Which ports may be written: SONiC writes STATE_DB only for ports that
-	// orchagent has put in APPL_DB PORT_TABLE. The core says which to
-	// check; all are checked in one round trip.
+// publish writes the batch's producer-protocol sets to APPL_DB. A rejected
+// one is not retried here: the core holds it and the actor tries again
+// later; one refused for good is res.refused.
+func (w *redisIO) publish(ctx context.Context, b *batch, res *result) error {
+	if len(b.appl) == 0 {
+		return nil
+	}
+	appl := w.dbs.Appl
+	pipe := appl.Client.Pipeline()
+	sets := make([]*redis.Cmd, len(b.appl))
+	for i, a := range b.appl {
+		sets[i] = sonicdb.ProducerSet(ctx, pipe, appl, sonic.PortTable, a.key, a.fields)
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && !sonicdb.IsRedisError(err) {
+		return fmt.Errorf("dbwriter: write APPL_DB: %w", err)
+	}
+	for _, set := range sets {
+		if res.refused = sonicdb.ProducerRefusal(ctx, appl, set.Err()); res.refused != nil {
+			break
+		}
+	}
+	res.applDone = err == nil
+	if appl.Restarted() { // read, and so cleared, every time
+		res.applRestarted = true
+	}
+	return nil
+}
+
+// checkPortTable says which of the batch's ports may be written: SONiC
+// writes STATE_DB only for ports orchagent has put in APPL_DB PORT_TABLE.
+// The core says which to check; all are checked in one round trip.
+func (w *redisIO) checkPortTable(ctx context.Context, b *batch, res *result) (map[string]bool, error) {
+	appl := w.dbs.Appl
 	inTable := make(map[string]bool)
 	var checks []*redis.IntCmd
 	var pipe redis.Pipeliner
@@ -146,26 +163,34 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		}
 		checks = append(checks, pipe.Exists(ctx, appl.Key(sonic.PortTable, ko.port)))
 	}
-	if pipe != nil {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return res, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
-		}
-		if appl.Restarted() {
-			res.applRestarted = true
-		}
-		i := 0
-		for _, ko := range b.ops {
-			if ko.check {
-				if checks[i].Val() > 0 {
-					inTable[ko.port] = true
-					res.found = append(res.found, ko.port)
-				}
-				i++
+	if pipe == nil {
+		return inTable, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("dbwriter: check APPL_DB port table: %w", err)
+	}
+	if appl.Restarted() { // read, and so cleared, every time
+		res.applRestarted = true
+	}
+	i := 0
+	for _, ko := range b.ops {
+		if ko.check {
+			if checks[i].Val() > 0 {
+				inTable[ko.port] = true
+				res.found = append(res.found, ko.port)
 			}
+			i++
 		}
 	}
+	return inTable, nil
+}
 
-	pipe = state.Client.Pipeline()
+// writeState sends the batch's STATE_DB deletes and writes in one pipeline
+// and sorts Redis's answers into res: acknowledged, rejected, and writes
+// held back for ports not in APPL_DB PORT_TABLE.
+func (w *redisIO) writeState(ctx context.Context, b *batch, inTable map[string]bool, res *result) error {
+	state := w.dbs.State
+	pipe := state.Client.Pipeline()
 	type sent struct {
 		ko       keyOp
 		del, set redis.Cmder
@@ -187,11 +212,11 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 		sends = append(sends, s)
 	}
 	if b.restoreCount != nil {
-		pipe.HSet(ctx, sonicdb.RestoreCountKey(state), "restore_count", *b.restoreCount)
+		pipe.HSet(ctx, sonicdb.RestoreCountKey(state), sonic.FieldRestoreCount, *b.restoreCount)
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil && !sonicdb.IsRedisError(err) {
-			return res, fmt.Errorf("dbwriter: write STATE_DB: %w", err)
+			return fmt.Errorf("dbwriter: write STATE_DB: %w", err)
 		}
 	}
 	if state.Restarted() {
@@ -213,8 +238,7 @@ func (w *redisIO) try(ctx context.Context, b *batch) (*result, error) {
 			res.acked = append(res.acked, s.ko.port)
 		}
 	}
-
-	return res, nil
+	return nil
 }
 
 // deleteStale deletes the STATE_DB PORT_TABLE entries that a portsyncd wrote
