@@ -68,6 +68,13 @@ func (n *notifySocket) count(msg string) int {
 	return c
 }
 
+// datagrams returns every datagram received so far.
+func (n *notifySocket) datagrams() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.msgs)
+}
+
 // last returns when msg last came, and whether it came.
 func (n *notifySocket) last(msg string) (time.Time, bool) {
 	n.mu.Lock()
@@ -134,6 +141,14 @@ func TestIntegrationOperations(t *testing.T) {
 		func() string { return fmt.Sprintf("no READY=1; got %q", notify.msgs) })
 	harness.Eventually(t, waitFor, func() bool { return notify.count("WATCHDOG=1") >= 2 },
 		func() string { return "no watchdog pings" })
+	// Issue 16: READY=1 carries the first ping, and STATUS= says what the
+	// daemon waits for.
+	if !slices.Contains(notify.datagrams(), "READY=1\nWATCHDOG=1") {
+		t.Errorf("READY=1 without the first WATCHDOG=1 in its datagram: %q", notify.datagrams())
+	}
+	harness.Eventually(t, waitFor, func() bool {
+		return notify.count("STATUS=syncing: 2 configured ports pending, PortInitDone not sent") == 1
+	}, func() string { return fmt.Sprintf("no STATUS= naming the pending ports: %q", notify.datagrams()) })
 
 	// Ethernet4 has no netdev yet: not ready, and it says why.
 	e.ns.AddPort(t, "Ethernet0", e.peers)
@@ -193,6 +208,11 @@ func TestIntegrationOperations(t *testing.T) {
 	e.daemon.Signal(t, syscall.SIGTERM)
 	if code, err := e.daemon.Wait(waitFor); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v", code, err)
+	}
+	if !slices.ContainsFunc(notify.datagrams(), func(d string) bool {
+		return strings.HasPrefix(d, "STATUS=ready: ") && strings.HasSuffix(d, " links, PortInitDone sent")
+	}) {
+		t.Errorf("no STATUS= saying ready: %q", notify.datagrams())
 	}
 	if notify.count("STOPPING=1") != 1 {
 		t.Errorf("no STOPPING=1 on SIGTERM: %q", notify.msgs)
