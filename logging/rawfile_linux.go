@@ -4,9 +4,8 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/sonic-go/portsyncd/rawio"
 )
 
 // rawFile writes to a file (stderr: a pipe, the journal's stream, a
@@ -34,26 +33,9 @@ func rawWriter(w io.Writer) io.Writer {
 }
 
 func (r *rawFile) Write(p []byte) (int, error) {
-	written := 0
-	var errno syscall.Errno
-	err := r.rc.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[written])), uintptr(len(p)-written))
-			switch e {
-			case 0:
-				written += int(n)
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false // a non-blocking descriptor: wait in the netpoller
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	n, errno, err := rawio.Write(r.rc, p)
 	if err == nil && errno != 0 {
 		err = &os.PathError{Op: "write", Path: r.f.Name(), Err: errno}
 	}
-	return written, err
+	return n, err
 }

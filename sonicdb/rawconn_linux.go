@@ -7,9 +7,8 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/sonic-go/portsyncd/rawio"
 )
 
 // rawConn is a Redis connection whose reads and writes are non-blocking
@@ -43,58 +42,27 @@ func dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
 }
 
 func (c *rawConn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			if e == unix.EINTR {
-				continue
-			}
-			n, errno = int(r), e
-			return e != unix.EAGAIN
-		}
-	})
+	n, errno, err := rawio.Read(c.rc, p)
 	switch {
 	case err != nil:
 		return 0, c.opError("read", err)
 	case errno != 0:
 		return 0, c.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	case n == 0 && len(p) > 0:
 		return 0, io.EOF
 	}
 	return n, nil
 }
 
 func (c *rawConn) Write(p []byte) (int, error) {
-	written := 0
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			r, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[written])), uintptr(len(p)-written))
-			switch e {
-			case 0:
-				written += int(r)
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	n, errno, err := rawio.Write(c.rc, p)
 	switch {
 	case err != nil:
-		return written, c.opError("write", err)
+		return n, c.opError("write", err)
 	case errno != 0:
-		return written, c.opError("write", os.NewSyscallError("write", errno))
+		return n, c.opError("write", os.NewSyscallError("write", errno))
 	}
-	return written, nil
+	return n, nil
 }
 
 // opError wraps err as net.Conn's own errors are, so that go-redis tells a
