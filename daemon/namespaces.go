@@ -224,7 +224,7 @@ func (m *multi) wait() {
 		select {
 		case ev := <-m.events:
 			if ev.r != nil && ev.n.r.Load() == nil {
-				stopWithin(ev.r.root, ev.r.sup, fatalGrace)
+				ev.r.stopTree(fatalGrace)
 				ev.r.wait()
 			}
 			continue
@@ -405,7 +405,7 @@ func (m *multi) serve(ctx context.Context, req Requests, stopStarts func()) erro
 		for _, n := range m.nss {
 			if r := n.r.Load(); r != nil && n.down.Load() == nil {
 				r.live.Stopped(err)
-				stopWithin(r.root, r.sup, fatalGrace)
+				r.stopTree(fatalGrace)
 				r.loopGrace = fatalGrace
 			}
 		}
@@ -508,7 +508,7 @@ func (m *multi) down(n *nsRun, err error) error {
 		r.live.Stopped(err)
 		// A wedged actor never stops, nor its Loop: do not wait for
 		// them for long.
-		stopWithin(r.root, r.sup, fatalGrace)
+		r.stopTree(fatalGrace)
 		r.loopGrace = fatalGrace
 	}
 	m.settle(n)
@@ -541,7 +541,7 @@ func (m *multi) drain() error {
 		go func() {
 			defer wg.Done()
 			err := drain(r.root, r.pl, m.opts.DrainTimeout, r.log)
-			stopWithin(r.root, r.sup, time.Second)
+			r.stopTree(time.Second)
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("namespace %s: %w", n.ns.Name, err))

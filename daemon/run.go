@@ -290,6 +290,13 @@ func (r *running) serve(ctx context.Context, req Requests) error {
 	}
 }
 
+// stopTree stops the run's supervisor and its pipeline's Loop, waiting at
+// most d for each: a namespace given up must not leave its goroutine.
+func (r *running) stopTree(d time.Duration) {
+	stopWithin(r.root, r.sup, d)
+	r.pl.Loop.Close(d)
+}
+
 func stopWithin(root *actor.RootContext, pid *actor.PID, d time.Duration) {
 	stopped := make(chan struct{})
 	go func() {
