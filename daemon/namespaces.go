@@ -233,7 +233,7 @@ func (m *multi) wait() {
 		break
 	}
 	m.bgEnd()
-	m.bg.Wait()
+	waitWithin(&m.bg, bgGrace)
 	for _, n := range m.nss {
 		if r := n.r.Load(); r != nil {
 			r.wait()

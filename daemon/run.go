@@ -255,8 +255,26 @@ const fatalGrace = 250 * time.Millisecond
 // wait ends the background goroutines and the pipeline's Loop.
 func (r *running) wait() {
 	r.bgEnd()
-	r.bg.Wait()
+	waitWithin(&r.bg, bgGrace)
 	r.pl.Loop.Close(r.loopGrace)
+}
+
+// bgGrace bounds the wait for the background goroutines at the end of a
+// run: each ends at its next look at its context, but the watchdog may be
+// waiting a whole period for its answers, and a shutdown must not.
+const bgGrace = 250 * time.Millisecond
+
+// waitWithin waits for wg at most d.
+func waitWithin(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // serve carries out the operator's requests until the run ends.

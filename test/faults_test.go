@@ -319,7 +319,7 @@ func TestIntegrationWedgedActorExits(t *testing.T) {
 			if code == 0 || !strings.Contains(e.log(), "did not answer") {
 				t.Errorf("exit status %d, log:\n%s", code, e.log())
 			}
-			if took, limit := time.Since(wedged), 3*period+2*time.Second; took > limit {
+			if took, limit := time.Since(wedged), 3*period+4*time.Second; took > limit {
 				t.Errorf("exited %v after the wedge, want within %v", took, limit)
 			}
 		})
