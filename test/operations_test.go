@@ -191,9 +191,10 @@ func TestIntegrationOperations(t *testing.T) {
 	if after["process_resident_memory_bytes"] <= 0 || after["go_goroutines"] <= 0 {
 		t.Errorf("no process or Go collector figures in /metrics")
 	}
-	if code, body := get(t, c, "/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz = %d %s", code, body)
-	}
+	// Healthy: every actor answered the watchdog lately (on a loaded
+	// machine a round may be late; the next one counts).
+	harness.Eventually(t, waitFor, func() bool { code, _ := get(t, c, "/healthz"); return code == http.StatusOK },
+		func() string { code, body := get(t, c, "/healthz"); return fmt.Sprintf("/healthz = %d %s", code, body) })
 	code, body = get(t, c, "/debug/actors")
 	var actors map[string]map[string]any
 	if err := json.Unmarshal([]byte(body), &actors); code != http.StatusOK || err != nil {
